@@ -1,0 +1,2 @@
+//! The lockstep specs of the reference structures.
+#![warn(missing_docs)]

@@ -1,0 +1,19 @@
+//! Reference unsafe collections: the subjects that lockstep fuzzes and checks against models.
+//!
+//! * [`intrusive_list`]: a doubly linked list whose links live inside the elements, in the
+//!   style of the `intrusive-collections` crate, with cursors.
+//! * [`raw_buf`]: [`RawBuf<T>`](raw_buf::RawBuf), a growable contiguous buffer written
+//!   directly over `std::alloc`.
+//! * [`arena_graph`]: [`ArenaGraph<N, E>`](arena_graph::ArenaGraph), a directed multigraph whose
+//!   nodes live in a chunked arena and whose edges form raw-pointer adjacency lists.
+//!
+//! Each structure has a `check_invariants(&self)` that walks its raw links and panics with a
+//! precise message on the first inconsistency.
+#![warn(missing_docs)]
+
+pub mod arena_graph;
+pub mod intrusive_list;
+pub mod raw_buf;
+
+#[cfg(test)]
+mod test_util;
