@@ -1,3 +1,74 @@
 //! lockstep: drive an unsafe data structure and a safe model with the same operations and
 //! compare them after every step.
+//!
+//! A user writes one [`Spec`] per structure: an op enum that `arbitrary` decodes from fuzzer
+//! bytes, how to apply an op to the structure (the subject) and to a std model, and how to
+//! snapshot both. The [runner](run) applies each op to both sides and checks, after every step,
+//! that the outputs agree, that the subject's invariants hold, that every [`Tracked`] value is
+//! alive on one side exactly when it is on the other, and that the whole states agree.
+//!
+//! The same `fn(&[u8])` serves libFuzzer ([`fuzz_target!`]), replay ([`replay_main!`]) and
+//! tests, so a case found by one replays identically in all. Cases are kept as readable
+//! [traces](trace).
 #![warn(missing_docs)]
+
+pub mod case;
+pub mod driver;
+mod handles;
+mod panics;
+mod runner;
+mod spec;
+pub mod trace;
+mod tracked;
+
+pub use driver::{Report, Target};
+pub use handles::Handles;
+pub use runner::{Failure, FailureKind, Outcome, Phase, decode, run, run_bytes, run_with};
+pub use spec::{Config, Spec};
+pub use tracked::{Event, InjectedPanic, PanicPlan, Side, Tracked, Violation, arm};
+
+/// Defines a fuzz target for a spec.
+///
+/// ```ignore
+/// #![cfg_attr(fuzzing, no_main)]
+/// lockstep::fuzz_target!(my_crate_fuzz::MySpec);
+/// ```
+///
+/// Built by `cargo fuzz` (which sets `--cfg fuzzing`) it is a libFuzzer target; the crate needs
+/// `libfuzzer-sys` as a `[target.'cfg(fuzzing)'.dependencies]` entry. Built by plain `cargo`
+/// it is a replay binary for this one target: `cargo run --bin NAME -- FILE...`.
+#[macro_export]
+macro_rules! fuzz_target {
+    ($spec:ty) => {
+        #[cfg(fuzzing)]
+        libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+            $crate::driver::fuzz::<$spec>(env!("CARGO_BIN_NAME"), data)
+        });
+
+        #[cfg(not(fuzzing))]
+        fn main() -> ::std::process::ExitCode {
+            $crate::driver::single_target_main($crate::Target::of::<$spec>(env!("CARGO_BIN_NAME")))
+        }
+    };
+}
+
+/// Defines the `main` of a replay binary for several targets.
+///
+/// ```ignore
+/// lockstep::replay_main! {
+///     raw_buf => my_fuzz::RawBufSpec,
+///     intrusive_list => my_fuzz::ListSpec,
+/// }
+/// ```
+///
+/// `replay TARGET FILE...` runs each case (fuzzer bytes or a trace), prints the outcome and the
+/// ops as a trace, and exits 0 when every case passed, 1 when one failed, 2 on bad input.
+/// It runs under Miri too (`cargo miri run`, with `-Zmiri-disable-isolation` to read files).
+#[macro_export]
+macro_rules! replay_main {
+    ($($name:ident => $spec:ty),+ $(,)?) => {
+        fn main() -> ::std::process::ExitCode {
+            $crate::driver::main(&[$($crate::Target::of::<$spec>(stringify!($name))),+])
+        }
+    };
+}

@@ -1,0 +1,306 @@
+//! Targets behind a common face, and the replay binary built from them.
+//!
+//! A [`Target`] erases a [`Spec`]'s types so one binary can hold every target of a crate.
+//! [`crate::replay_main!`] turns a list of them into a `main`; [`crate::fuzz_target!`] builds a
+//! fuzz target that, outside a fuzzing build, is a replay binary for its one target.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde::{Deserialize, Serialize};
+
+use crate::case::{self, Case};
+use crate::runner::{self, FailureKind, Outcome, Phase};
+use crate::spec::Spec;
+use crate::trace::{self, TraceError};
+
+/// A spec with its types erased, under a target name.
+#[derive(Clone, Copy)]
+pub struct Target {
+    name: &'static str,
+    replay: fn(&'static str, &Case) -> Result<Report, TraceError>,
+    to_trace: fn(&'static str, &Case) -> Result<String, TraceError>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+fn ops_of<S: Spec>(name: &str, case: &Case) -> Result<Vec<S::Op>, TraceError> {
+    match case {
+        Case::Bytes(bytes) => Ok(runner::decode::<S>(bytes)),
+        Case::Trace(text) => trace::parse(name, text),
+    }
+}
+
+fn replay<S: Spec>(name: &'static str, case: &Case) -> Result<Report, TraceError> {
+    let ops = ops_of::<S>(name, case)?;
+    let outcome = runner::run::<S>(&ops);
+    Report::new(name, ops.len(), &outcome)
+}
+
+fn to_trace<S: Spec>(name: &'static str, case: &Case) -> Result<String, TraceError> {
+    trace::write(name, &ops_of::<S>(name, case)?)
+}
+
+impl Target {
+    /// The target `name`, driven by `S`.
+    pub fn of<S: Spec>(name: &'static str) -> Target {
+        Target {
+            name,
+            replay: replay::<S>,
+            to_trace: to_trace::<S>,
+        }
+    }
+
+    /// The target's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Runs a case and reports the outcome.
+    pub fn replay(&self, case: &Case) -> Result<Report, TraceError> {
+        (self.replay)(self.name, case)
+    }
+
+    /// The case as a trace (bytes are decoded; a trace is checked and rewritten).
+    pub fn to_trace(&self, case: &Case) -> Result<String, TraceError> {
+        (self.to_trace)(self.name, case)
+    }
+}
+
+/// The outcome of one case, with its types erased: what replay prints and `--json` emits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// The target's name.
+    pub target: String,
+    /// How many ops the case holds.
+    pub ops: usize,
+    /// How many ran (all of them on a pass; up to the failing one otherwise).
+    pub steps: usize,
+    /// The failure, or `None` on a pass.
+    pub failure: Option<FailureReport>,
+    /// The ops that ran, as a trace.
+    pub trace: String,
+}
+
+/// A failure, with its types erased.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureReport {
+    /// What went wrong.
+    pub kind: FailureKind,
+    /// When.
+    pub phase: Phase,
+    /// The failing op, as a trace line.
+    pub op: Option<String>,
+}
+
+impl Report {
+    fn new<Op: Serialize>(
+        target: &str,
+        ops: usize,
+        outcome: &Outcome<Op>,
+    ) -> Result<Report, TraceError> {
+        Ok(match outcome {
+            Outcome::Pass { steps } => Report {
+                target: target.to_owned(),
+                ops,
+                steps: *steps,
+                failure: None,
+                trace: String::new(),
+            },
+            Outcome::Fail(failure) => Report {
+                target: target.to_owned(),
+                ops,
+                steps: failure.ops.len(),
+                failure: Some(FailureReport {
+                    kind: failure.kind.clone(),
+                    phase: failure.phase,
+                    op: match failure.phase {
+                        Phase::Step(_) => failure.ops.last().map(trace::op_line).transpose()?,
+                        Phase::Start | Phase::End => None,
+                    },
+                }),
+                trace: trace::write(target, &failure.ops)?,
+            },
+        })
+    }
+
+    /// Whether the case passed.
+    pub fn passed(&self) -> bool {
+        self.failure.is_none()
+    }
+
+    /// The report as people read it.
+    pub fn render(&self) -> String {
+        let Some(failure) = &self.failure else {
+            return format!("pass: {} ops, every check held", self.ops);
+        };
+        let mut out = format!("FAIL at {}", failure.phase);
+        if let Some(op) = &failure.op {
+            let _ = write!(out, ", op `{op}`");
+        }
+        let _ = writeln!(out, "\n{}", indent(&failure.kind.to_string()));
+        if let FailureKind::Panic {
+            backtrace: Some(bt),
+            ..
+        } = &failure.kind
+        {
+            let _ = writeln!(out, "  backtrace:\n{}", indent(&indent(bt)));
+        }
+        let _ = write!(
+            out,
+            "  ops up to the failure ({} of {}):\n{}",
+            self.steps,
+            self.ops,
+            indent(&indent(&self.trace))
+        );
+        out
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("  {l}\n"))
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
+}
+
+/// The fuzz-target body: runs the bytes and, on a failure, prints the report and aborts so the
+/// fuzzer records a crash.
+pub fn fuzz<S: Spec>(name: &'static str, data: &[u8]) {
+    let ops = runner::decode::<S>(data);
+    if let Outcome::Fail(_) = &runner::run::<S>(&ops) {
+        // Run again for the report: the failing path is the rare one, and this keeps the
+        // passing path free of any formatting.
+        let text = match replay::<S>(name, &Case::Bytes(data.to_vec())) {
+            Ok(report) => report.render(),
+            Err(e) => format!("(the failing case cannot be written as a trace: {e})"),
+        };
+        eprintln!("lockstep: {name}: {text}");
+        std::process::abort();
+    }
+}
+
+const USAGE: &str = "\
+usage: replay [--json] [--quiet] TARGET FILE...   run cases (fuzzer bytes or traces)
+       replay trace TARGET FILE...               print cases as traces
+       replay list                               list the targets
+exit status: 0 every case passed, 1 a case failed, 2 bad input";
+
+enum Mode {
+    Run { json: bool, quiet: bool },
+    Trace,
+}
+
+/// The `main` of a replay binary holding `targets`. Reads `std::env::args`.
+pub fn main(targets: &[Target]) -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(targets, &args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The `main` of a fuzz target built without a fuzzer: `BIN [--json] [--quiet] FILE...`.
+pub fn single_target_main(target: Target) -> ExitCode {
+    let mut args: Vec<String> = vec![target.name().to_owned()];
+    args.extend(std::env::args().skip(1));
+    match dispatch(&[target], &args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            eprintln!(
+                "(this is the fuzz target `{}` built without a fuzzer: it replays case files; \
+                 to fuzz, run `cargo +nightly fuzz run {}`)",
+                target.name(),
+                target.name()
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
+    let mut mode = Mode::Run {
+        json: false,
+        quiet: false,
+    };
+    let mut rest = args;
+    match rest.first().map(String::as_str) {
+        Some("list") => {
+            for t in targets {
+                println!("{}", t.name());
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some("trace") => {
+            mode = Mode::Trace;
+            rest = &rest[1..];
+        }
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    while let Some(flag) = rest.first().filter(|a| a.starts_with("--")) {
+        match (&mut mode, flag.as_str()) {
+            (Mode::Run { json, .. }, "--json") => *json = true,
+            (Mode::Run { quiet, .. }, "--quiet") => *quiet = true,
+            _ => return Err(format!("unknown option `{flag}`\n{USAGE}")),
+        }
+        rest = &rest[1..];
+    }
+    let (name, files) = rest
+        .split_first()
+        .ok_or_else(|| format!("no target given\n{USAGE}"))?;
+    let target = targets.iter().find(|t| t.name() == name).ok_or_else(|| {
+        let names: Vec<_> = targets.iter().map(Target::name).collect();
+        format!(
+            "unknown target `{name}`: the targets are {}",
+            names.join(", ")
+        )
+    })?;
+    if files.is_empty() {
+        return Err(format!("no case files given for `{name}`\n{USAGE}"));
+    }
+
+    let mut failed = false;
+    for file in files {
+        let path = Path::new(file);
+        let case = case::read(path).map_err(|e| e.to_string())?;
+        match mode {
+            Mode::Trace => {
+                let text = target.to_trace(&case).map_err(|e| format!("{file}: {e}"))?;
+                print!("{text}");
+            }
+            Mode::Run { json, quiet } => {
+                let report = target.replay(&case).map_err(|e| format!("{file}: {e}"))?;
+                failed |= !report.passed();
+                if json {
+                    let line = serde_json::to_string(&report).map_err(|e| e.to_string())?;
+                    println!("{line}");
+                } else if !(quiet && report.passed()) {
+                    println!("{file}: {}", report.render());
+                }
+            }
+        }
+        let _ = std::io::stdout().flush();
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,516 @@
+//! The runner: one decoding path and one loop, used by every engine and by replay.
+
+use std::fmt;
+
+use arbitrary::{Arbitrary, Unstructured};
+use serde::{Deserialize, Serialize};
+
+use crate::panics::{self, Caught, PanicReport};
+use crate::spec::{Config, Spec};
+use crate::tracked::{Event, Side, Violation, ledger};
+
+/// Decodes fuzzer bytes into at most [`Config::max_ops`] ops of `S`.
+///
+/// Ops are read one after another until the bytes run out; an op that cannot be decoded from
+/// what is left ends the sequence. Every engine, and replay, decodes through this function, so
+/// a case found by one replays identically in all.
+pub fn decode<S: Spec>(data: &[u8]) -> Vec<S::Op> {
+    let max_ops = S::config().max_ops;
+    let mut u = Unstructured::new(data);
+    let mut ops = Vec::new();
+    while !u.is_empty() && ops.len() < max_ops {
+        match S::Op::arbitrary(&mut u) {
+            Ok(op) => ops.push(op),
+            Err(_) => break,
+        }
+    }
+    ops
+}
+
+/// Decodes `data` and runs it: the function every fuzz target calls.
+pub fn run_bytes<S: Spec>(data: &[u8]) -> Outcome<S::Op> {
+    run::<S>(&decode::<S>(data))
+}
+
+/// Runs `ops` with the spec's [`Config`].
+pub fn run<S: Spec>(ops: &[S::Op]) -> Outcome<S::Op> {
+    run_with::<S>(ops, &S::config())
+}
+
+/// Where in a run a failure happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Creating the structures or checking the initial state.
+    Start,
+    /// Applying the op with this index (from 0), or checking right after it.
+    Step(usize),
+    /// Dropping the structures after the last op, and the final accounting.
+    End,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Phase::Start => f.write_str("start"),
+            Phase::Step(i) => write!(f, "step {i}"),
+            Phase::End => f.write_str("end (drop and final accounting)"),
+        }
+    }
+}
+
+/// What went wrong.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "class")]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// The op returned different values on the two sides.
+    Divergence {
+        /// The model's output.
+        model: String,
+        /// The subject's output.
+        subject: String,
+    },
+    /// The whole states differ.
+    StateMismatch {
+        /// The model's state.
+        model: String,
+        /// The subject's state.
+        subject: String,
+    },
+    /// `check_invariants` panicked.
+    Invariant {
+        /// Its message.
+        message: String,
+        /// Where it panicked.
+        location: Option<String>,
+    },
+    /// The subject panicked (not an injected panic).
+    Panic {
+        /// The panic message.
+        message: String,
+        /// Where it panicked.
+        location: Option<String>,
+        /// The backtrace, when `RUST_BACKTRACE` asked for one.
+        backtrace: Option<String>,
+    },
+    /// The model panicked: a bug in the spec, not in the subject.
+    ModelPanic {
+        /// The panic message.
+        message: String,
+        /// Where it panicked.
+        location: Option<String>,
+    },
+    /// The subject keeps more tracked values alive than the model: a leak.
+    Leak {
+        /// Values the model keeps alive.
+        model: usize,
+        /// Values the subject keeps alive.
+        subject: usize,
+    },
+    /// The subject keeps fewer tracked values alive than the model: values dropped too early.
+    EarlyDrop {
+        /// Values the model keeps alive.
+        model: usize,
+        /// Values the subject keeps alive.
+        subject: usize,
+    },
+    /// A tracked value was dropped twice.
+    DoubleDrop {
+        /// What the ledger saw.
+        detail: String,
+    },
+    /// A tracked value was read after its drop.
+    UseAfterDrop {
+        /// What the ledger saw.
+        detail: String,
+    },
+}
+
+impl FailureKind {
+    /// A short, stable name for the class of failure (`divergence`, `leak`, ...).
+    pub fn class(&self) -> &'static str {
+        match self {
+            FailureKind::Divergence { .. } => "divergence",
+            FailureKind::StateMismatch { .. } => "state-mismatch",
+            FailureKind::Invariant { .. } => "invariant",
+            FailureKind::Panic { .. } => "panic",
+            FailureKind::ModelPanic { .. } => "model-panic",
+            FailureKind::Leak { .. } => "leak",
+            FailureKind::EarlyDrop { .. } => "early-drop",
+            FailureKind::DoubleDrop { .. } => "double-drop",
+            FailureKind::UseAfterDrop { .. } => "use-after-drop",
+        }
+    }
+
+    /// Where the failure was raised, for panics and invariant violations.
+    pub fn location(&self) -> Option<&str> {
+        match self {
+            FailureKind::Invariant { location, .. }
+            | FailureKind::Panic { location, .. }
+            | FailureKind::ModelPanic { location, .. } => location.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the subject may be left corrupt, so dropping it could be undefined behaviour.
+    fn subject_may_be_corrupt(&self) -> bool {
+        matches!(
+            self,
+            FailureKind::Invariant { .. }
+                | FailureKind::Panic { .. }
+                | FailureKind::DoubleDrop { .. }
+                | FailureKind::UseAfterDrop { .. }
+        )
+    }
+
+    fn from_violation(v: &Violation) -> Self {
+        let detail = v.to_string();
+        match v {
+            Violation::DoubleDrop { .. } => FailureKind::DoubleDrop { detail },
+            Violation::UseAfterDrop { .. } => FailureKind::UseAfterDrop { detail },
+        }
+    }
+}
+
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailureKind::Divergence { model, subject } => {
+                write!(
+                    f,
+                    "divergence: the op returned\n  model:   {model}\n  subject: {subject}"
+                )
+            }
+            FailureKind::StateMismatch { model, subject } => {
+                write!(
+                    f,
+                    "state mismatch:\n  model:   {model}\n  subject: {subject}"
+                )
+            }
+            FailureKind::Invariant { message, location } => {
+                write!(f, "invariant violated: {message}{}", at(location))
+            }
+            FailureKind::Panic {
+                message, location, ..
+            } => {
+                write!(f, "the subject panicked: {message}{}", at(location))
+            }
+            FailureKind::ModelPanic { message, location } => {
+                write!(
+                    f,
+                    "the model panicked (a bug in the spec): {message}{}",
+                    at(location)
+                )
+            }
+            FailureKind::Leak { model, subject } => write!(
+                f,
+                "leak: the subject keeps {subject} tracked values alive, the model {model}"
+            ),
+            FailureKind::EarlyDrop { model, subject } => write!(
+                f,
+                "early drop: the subject keeps {subject} tracked values alive, the model {model}"
+            ),
+            FailureKind::DoubleDrop { detail } => write!(f, "double drop: {detail}"),
+            FailureKind::UseAfterDrop { detail } => write!(f, "use after drop: {detail}"),
+        }
+    }
+}
+
+fn at(location: &Option<String>) -> String {
+    location
+        .as_ref()
+        .map(|l| format!(" (at {l})"))
+        .unwrap_or_default()
+}
+
+/// A failed run: what went wrong, when, and the ops up to and including the failing one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure<Op> {
+    /// What went wrong.
+    pub kind: FailureKind,
+    /// When.
+    pub phase: Phase,
+    /// The ops applied, up to and including the failing one (all of them at [`Phase::End`]).
+    pub ops: Vec<Op>,
+}
+
+impl<Op: fmt::Debug> fmt::Display for Failure<Op> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "failed at {}", self.phase)?;
+        if let (Phase::Step(i), Some(op)) = (self.phase, self.ops.last()) {
+            debug_assert_eq!(i + 1, self.ops.len());
+            write!(f, ", op {op:?}")?;
+        }
+        write!(f, ": {}", self.kind)
+    }
+}
+
+/// The result of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome<Op> {
+    /// Every check held.
+    Pass {
+        /// How many ops ran.
+        steps: usize,
+    },
+    /// A check failed.
+    Fail(Failure<Op>),
+}
+
+impl<Op> Outcome<Op> {
+    /// Whether the run passed.
+    pub fn is_pass(&self) -> bool {
+        matches!(self, Outcome::Pass { .. })
+    }
+
+    /// The failure, if any.
+    pub fn failure(&self) -> Option<&Failure<Op>> {
+        match self {
+            Outcome::Pass { .. } => None,
+            Outcome::Fail(failure) => Some(failure),
+        }
+    }
+}
+
+/// What one side's step produced.
+enum Applied<R> {
+    Returned(R),
+    Injected(Event),
+}
+
+impl<R: fmt::Debug> Applied<R> {
+    fn describe(&self) -> String {
+        match self {
+            Applied::Returned(r) => format!("{r:?}"),
+            Applied::Injected(event) => format!("panicked (injected panic in {event})"),
+        }
+    }
+}
+
+impl<R: PartialEq> PartialEq for Applied<R> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Applied::Returned(a), Applied::Returned(b)) => a == b,
+            (Applied::Injected(a), Applied::Injected(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Runs `f` as `side`'s step with `plan` counting down; a real panic comes back as `Err`.
+fn on_side<R>(
+    side: Side,
+    plan: Option<crate::PanicPlan>,
+    f: impl FnOnce() -> R,
+) -> Result<Applied<R>, PanicReport> {
+    ledger::begin_side(side, plan);
+    let result = panics::catch(f);
+    ledger::end_side();
+    match result {
+        Ok(r) => Ok(Applied::Returned(r)),
+        Err(Caught::Injected(p)) => Ok(Applied::Injected(p.event)),
+        Err(Caught::Real(report)) => Err(report),
+    }
+}
+
+fn model_panic(report: PanicReport) -> FailureKind {
+    FailureKind::ModelPanic {
+        message: report.message,
+        location: report.location,
+    }
+}
+
+fn subject_panic(report: PanicReport) -> FailureKind {
+    FailureKind::Panic {
+        message: report.message,
+        location: report.location,
+        backtrace: report.backtrace,
+    }
+}
+
+/// Checks the ledger after a step: double drops and uses after drop first, then whether both
+/// sides keep the same number of values alive.
+fn accounting() -> Option<FailureKind> {
+    if let Some(v) = ledger::take_violations().first() {
+        return Some(FailureKind::from_violation(v));
+    }
+    let (model, subject) = ledger::live();
+    match subject.cmp(&model) {
+        std::cmp::Ordering::Greater => Some(FailureKind::Leak { model, subject }),
+        std::cmp::Ordering::Less => Some(FailureKind::EarlyDrop { model, subject }),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+/// One run in progress.
+struct Run<'a, S: Spec> {
+    ops: &'a [S::Op],
+    model: S::Model,
+    subject: S::Subject,
+}
+
+impl<S: Spec> Run<'_, S> {
+    fn check_invariants(&self) -> Option<FailureKind> {
+        match panics::catch(|| S::check_invariants(&self.subject)) {
+            Ok(()) => None,
+            Err(Caught::Real(r)) => Some(FailureKind::Invariant {
+                message: r.message,
+                location: r.location,
+            }),
+            Err(Caught::Injected(p)) => Some(FailureKind::Invariant {
+                message: format!("check_invariants raised an {p}"),
+                location: None,
+            }),
+        }
+    }
+
+    fn compare_states(&self) -> Option<FailureKind> {
+        let model = match on_side(Side::Model, None, || S::model_state(&self.model)) {
+            Ok(Applied::Returned(state)) => state,
+            Ok(Applied::Injected(_)) => unreachable!("no plan is armed while taking states"),
+            Err(report) => return Some(model_panic(report)),
+        };
+        let subject = match on_side(Side::Subject, None, || S::subject_state(&self.subject)) {
+            Ok(Applied::Returned(state)) => state,
+            Ok(Applied::Injected(_)) => unreachable!("no plan is armed while taking states"),
+            Err(report) => return Some(subject_panic(report)),
+        };
+        (model != subject).then(|| FailureKind::StateMismatch {
+            model: format!("{model:?}"),
+            subject: format!("{subject:?}"),
+        })
+    }
+
+    fn step(&mut self, op: &S::Op) -> Option<FailureKind> {
+        let plan = ledger::take_pending();
+        let model = match on_side(Side::Model, plan, || S::apply_model(&mut self.model, op)) {
+            Ok(out) => out,
+            Err(report) => return Some(model_panic(report)),
+        };
+        let subject = match on_side(Side::Subject, plan, || {
+            S::apply_subject(&mut self.subject, op)
+        }) {
+            Ok(out) => out,
+            Err(report) => return Some(subject_panic(report)),
+        };
+        if let Some(v) = ledger::take_violations().first() {
+            return Some(FailureKind::from_violation(v));
+        }
+        if model != subject {
+            return Some(FailureKind::Divergence {
+                model: model.describe(),
+                subject: subject.describe(),
+            });
+        }
+        drop((model, subject));
+        self.check_invariants().or_else(accounting)
+    }
+
+    /// Disposes of both sides after a failure. A subject that may be corrupt is not dropped:
+    /// dropping it could be undefined behaviour that crashes the process before the failure is
+    /// reported. It goes to the [`graveyard`] instead.
+    fn abandon(self, kind: &FailureKind) {
+        let _ = panics::catch(|| drop(self.model));
+        if kind.subject_may_be_corrupt() {
+            graveyard::keep(Box::new(self.subject));
+        } else {
+            let _ = panics::catch(|| drop(self.subject));
+        }
+    }
+}
+
+/// Runs `ops` with `config`, checking after every step. The order is: invariants and states on
+/// the fresh structures; then for each op: apply to the model, apply to the subject, compare
+/// outputs, check invariants, check the accounting of tracked values, compare whole states
+/// (every [`Config::state_every`] steps and after the last); at the end, drop both sides and
+/// require every tracked value to be dropped exactly once.
+pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
+    ledger::begin_run();
+    let fail = |phase: Phase, kind: FailureKind| {
+        let upto = match phase {
+            Phase::Start => 0,
+            Phase::Step(i) => i + 1,
+            Phase::End => ops.len(),
+        };
+        Outcome::Fail(Failure {
+            kind,
+            phase,
+            ops: ops[..upto].to_vec(),
+        })
+    };
+
+    let model = match on_side(Side::Model, None, S::new_model) {
+        Ok(Applied::Returned(model)) => model,
+        Ok(Applied::Injected(_)) => unreachable!("no plan is armed at the start"),
+        Err(report) => return fail(Phase::Start, model_panic(report)),
+    };
+    let subject = match on_side(Side::Subject, None, S::new_subject) {
+        Ok(Applied::Returned(subject)) => subject,
+        Ok(Applied::Injected(_)) => unreachable!("no plan is armed at the start"),
+        Err(report) => return fail(Phase::Start, subject_panic(report)),
+    };
+    let mut run = Run::<S> {
+        ops,
+        model,
+        subject,
+    };
+    if let Some(kind) = run.check_invariants().or_else(|| run.compare_states()) {
+        run.abandon(&kind);
+        return fail(Phase::Start, kind);
+    }
+
+    let every = config.state_every.max(1);
+    for (i, op) in run.ops.iter().enumerate() {
+        let last = i + 1 == run.ops.len();
+        let failed = run.step(op).or_else(|| {
+            ((i + 1) % every == 0 || last)
+                .then(|| run.compare_states())
+                .flatten()
+        });
+        if let Some(kind) = failed {
+            run.abandon(&kind);
+            return fail(Phase::Step(i), kind);
+        }
+    }
+
+    // A plan armed by the last op has nothing left to fire in.
+    ledger::take_pending();
+    let Run { model, subject, .. } = run;
+    if let Err(report) = on_side(Side::Model, None, || drop(model)) {
+        return fail(Phase::End, model_panic(report));
+    }
+    if let Err(report) = on_side(Side::Subject, None, || drop(subject)) {
+        return fail(Phase::End, subject_panic(report));
+    }
+    match accounting() {
+        Some(kind) => fail(Phase::End, kind),
+        None => Outcome::Pass { steps: ops.len() },
+    }
+}
+
+/// Where subjects that may be corrupt go instead of being dropped.
+mod graveyard {
+    use std::ptr::NonNull;
+    use std::sync::Mutex;
+
+    /// An abandoned subject, never touched again.
+    struct Grave(
+        #[expect(dead_code, reason = "kept only so the memory stays reachable")] NonNull<u8>,
+    );
+
+    // SAFETY: the pointer is never dereferenced, by any thread; it is only kept.
+    unsafe impl Send for Grave {}
+
+    /// Kept reachable from a static, so leak checkers (Miri's, LeakSanitizer's) do not report the
+    /// memory of a failed run as a second, unrelated finding. Grows by one subject per failed run.
+    static GRAVES: Mutex<Vec<Grave>> = Mutex::new(Vec::new());
+
+    pub(super) fn keep<T>(subject: Box<T>) {
+        let grave = Grave(NonNull::from(Box::leak(subject)).cast());
+        GRAVES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(grave);
+    }
+}

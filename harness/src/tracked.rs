@@ -1,0 +1,440 @@
+//! [`Tracked`] values: elements that account for their own clones and drops, and can be armed to
+//! panic.
+//!
+//! Every `Tracked` value is registered in a thread-local ledger under the side (model or subject)
+//! that created it. After each step the runner asks the ledger whether the two sides agree on how
+//! many values are alive (a leak or an early drop otherwise), and whether any value was dropped
+//! twice or used after its drop. This works natively and under Miri, without a sanitizer.
+//!
+//! An operation can [`arm`] a [`PanicPlan`]: during the *next* operation, on each side, the
+//! `after + 1`-th clone, drop or comparison of a tracked value panics with an [`InjectedPanic`].
+//! The model (a std collection holding `Tracked` values) panics at the same event as the subject,
+//! so std's behaviour under a panic is the reference the subject is held to.
+
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+
+use arbitrary::Arbitrary;
+use serde::{Deserialize, Serialize};
+
+/// Which side of the comparison runs, or owns a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The safe model (std collections).
+    Model,
+    /// The structure under test.
+    Subject,
+}
+
+/// The kind of event a [`PanicPlan`] counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// `Clone::clone` of a tracked value.
+    Clone,
+    /// `Drop::drop` of a tracked value (the value counts as dropped before the panic).
+    Drop,
+    /// `PartialEq`, `PartialOrd` or `Ord` between tracked values.
+    Compare,
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Event::Clone => "clone",
+            Event::Drop => "drop",
+            Event::Compare => "comparison",
+        })
+    }
+}
+
+/// A panic to inject during the next operation: the `after + 1`-th event of the given kind
+/// panics, once, on each side.
+///
+/// Put it in an op enum as a variant (`Arm(PanicPlan)`) whose application calls [`arm`].
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PanicPlan {
+    /// Panic in a `Clone`.
+    Clone {
+        /// How many clones succeed before the one that panics.
+        after: u8,
+    },
+    /// Panic in a `Drop`, after the value is counted as dropped.
+    Drop {
+        /// How many drops succeed before the one that panics.
+        after: u8,
+    },
+    /// Panic in a comparison.
+    Compare {
+        /// How many comparisons succeed before the one that panics.
+        after: u8,
+    },
+}
+
+impl PanicPlan {
+    fn event(self) -> Event {
+        match self {
+            PanicPlan::Clone { .. } => Event::Clone,
+            PanicPlan::Drop { .. } => Event::Drop,
+            PanicPlan::Compare { .. } => Event::Compare,
+        }
+    }
+
+    fn after(self) -> u8 {
+        match self {
+            PanicPlan::Clone { after }
+            | PanicPlan::Drop { after }
+            | PanicPlan::Compare { after } => after,
+        }
+    }
+}
+
+/// The payload of a panic injected by a [`PanicPlan`]. The runner tells it apart from a real
+/// panic by this type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InjectedPanic {
+    /// The event that panicked.
+    pub event: Event,
+    /// The id of the tracked value whose event panicked.
+    pub id: u32,
+}
+
+impl fmt::Display for InjectedPanic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "injected panic in {} of tracked value #{}",
+            self.event, self.id
+        )
+    }
+}
+
+/// Arms `plan` for the next operation. Call it from both `apply_model` and `apply_subject` when
+/// applying the op that carries the plan; calling it twice with the same plan is harmless.
+pub fn arm(plan: PanicPlan) {
+    with_ledger(|l| l.pending = Some(plan));
+}
+
+/// Something the ledger saw that must never happen, whatever the structure does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+#[non_exhaustive]
+pub enum Violation {
+    /// A value was dropped a second time.
+    DoubleDrop {
+        /// The value's id.
+        id: u32,
+        /// Which side created it.
+        owner: Option<Side>,
+    },
+    /// A value was read after it was dropped.
+    UseAfterDrop {
+        /// The value's id.
+        id: u32,
+        /// Which side created it.
+        owner: Option<Side>,
+    },
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let side = |owner: &Option<Side>| match owner {
+            Some(Side::Model) => " (a model value)",
+            Some(Side::Subject) => "",
+            None => " (created outside a step)",
+        };
+        match self {
+            Violation::DoubleDrop { id, owner } => {
+                write!(f, "tracked value #{id}{} was dropped twice", side(owner))
+            }
+            Violation::UseAfterDrop { id, owner } => {
+                write!(
+                    f,
+                    "tracked value #{id}{} was used after it was dropped",
+                    side(owner)
+                )
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Alive(Option<Side>),
+    Dropped(Option<Side>),
+}
+
+/// The per-thread book of tracked values of the current run.
+#[derive(Debug, Default)]
+struct Ledger {
+    /// Distinguishes runs, so a value left over from an earlier run (leaked, forgotten) is
+    /// ignored instead of being mistaken for a value of this one.
+    run: u32,
+    /// `status[id]` for every value created in this run.
+    status: Vec<Status>,
+    /// Live values per owner: model, subject, outside a step.
+    live: [usize; 3],
+    /// The side whose step is running, if any.
+    side: Option<Side>,
+    /// The plan armed for the next operation.
+    pending: Option<PanicPlan>,
+    /// The plan being counted down during this operation: the event and how many more pass.
+    active: Option<(Event, u8)>,
+    /// Whether the active plan fired during this side's step.
+    fired: bool,
+    violations: Vec<Violation>,
+}
+
+fn slot(owner: Option<Side>) -> usize {
+    match owner {
+        Some(Side::Model) => 0,
+        Some(Side::Subject) => 1,
+        None => 2,
+    }
+}
+
+thread_local! {
+    static LEDGER: RefCell<Ledger> = RefCell::new(Ledger::default());
+}
+
+fn with_ledger<R>(f: impl FnOnce(&mut Ledger) -> R) -> R {
+    LEDGER.with(|l| f(&mut l.borrow_mut()))
+}
+
+impl Ledger {
+    /// Counts one event; returns whether it must panic now.
+    fn count(&mut self, event: Event) -> bool {
+        match self.active {
+            Some((armed, 0)) if armed == event => {
+                self.active = None;
+                self.fired = true;
+                true
+            }
+            Some((armed, n)) if armed == event => {
+                self.active = Some((armed, n - 1));
+                false
+            }
+            _ => false,
+        }
+    }
+
+    fn lookup(&self, run: u32, id: u32) -> Option<Status> {
+        if run != self.run {
+            return None;
+        }
+        self.status.get(id as usize).copied()
+    }
+}
+
+/// Ledger entry points for the runner.
+pub(crate) mod ledger {
+    use super::*;
+
+    /// Starts a new run: forgets every value of earlier runs and any armed plan.
+    pub(crate) fn begin_run() {
+        with_ledger(|l| {
+            let run = l.run.wrapping_add(1);
+            *l = Ledger {
+                run,
+                ..Ledger::default()
+            };
+        });
+    }
+
+    /// Takes the plan armed by the previous operation.
+    pub(crate) fn take_pending() -> Option<PanicPlan> {
+        with_ledger(|l| l.pending.take())
+    }
+
+    /// Marks the start of one side's step, with the plan to count down.
+    pub(crate) fn begin_side(side: Side, plan: Option<PanicPlan>) {
+        with_ledger(|l| {
+            l.side = Some(side);
+            l.active = plan.map(|p| (p.event(), p.after()));
+            l.fired = false;
+        });
+    }
+
+    /// Marks the end of a side's step; returns whether its injected panic fired.
+    pub(crate) fn end_side() -> bool {
+        with_ledger(|l| {
+            l.side = None;
+            l.active = None;
+            std::mem::take(&mut l.fired)
+        })
+    }
+
+    /// Live values created by the model and by the subject.
+    pub(crate) fn live() -> (usize, usize) {
+        with_ledger(|l| (l.live[0], l.live[1]))
+    }
+
+    /// Violations recorded since the last call.
+    pub(crate) fn take_violations() -> Vec<Violation> {
+        with_ledger(|l| std::mem::take(&mut l.violations))
+    }
+}
+
+/// A value with an identity: counted when created, cloned and dropped, checked when read.
+///
+/// Use it as the element type in a spec, on both sides: the model holds `Tracked` values in std
+/// collections, the subject holds them in the structure under test. Its comparisons and `Debug`
+/// look at the value only, so states compare by value.
+///
+/// A `Tracked` owns no heap memory of its own, so a double drop by a buggy structure is
+/// reported by the ledger rather than becoming a double free of the value itself.
+pub struct Tracked<T> {
+    value: T,
+    id: u32,
+    run: u32,
+}
+
+impl<T> Tracked<T> {
+    /// A new tracked value, owned by the side whose step is running.
+    pub fn new(value: T) -> Self {
+        with_ledger(|l| {
+            let owner = l.side;
+            let id = u32::try_from(l.status.len()).expect("more than u32::MAX tracked values");
+            l.status.push(Status::Alive(owner));
+            l.live[slot(owner)] += 1;
+            Tracked {
+                value,
+                id,
+                run: l.run,
+            }
+        })
+    }
+
+    /// The value's id in the current run.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The value, checked: reading a value that was already dropped is recorded as a violation.
+    pub fn get(&self) -> &T {
+        self.check_alive();
+        &self.value
+    }
+
+    /// Takes the value out; the tracked value counts as dropped.
+    pub fn into_inner(self) -> T {
+        let this = std::mem::ManuallyDrop::new(self);
+        this.release();
+        // SAFETY: `this` is never used or dropped again after the value is read out of it, so the
+        // value is moved exactly once.
+        unsafe { std::ptr::read(&this.value) }
+    }
+
+    fn check_alive(&self) {
+        // `try_with`: a value read during thread teardown is not worth a panic.
+        let _ = LEDGER.try_with(|l| {
+            let mut l = l.borrow_mut();
+            if let Some(Status::Dropped(owner)) = l.lookup(self.run, self.id) {
+                l.violations
+                    .push(Violation::UseAfterDrop { id: self.id, owner });
+            }
+        });
+    }
+
+    /// Marks the value dropped, recording a double drop; returns whether a drop panic is due.
+    fn release(&self) -> bool {
+        LEDGER
+            .try_with(|l| {
+                let mut l = l.borrow_mut();
+                match l.lookup(self.run, self.id) {
+                    Some(Status::Alive(owner)) => {
+                        l.status[self.id as usize] = Status::Dropped(owner);
+                        l.live[slot(owner)] -= 1;
+                    }
+                    Some(Status::Dropped(owner)) => {
+                        l.violations
+                            .push(Violation::DoubleDrop { id: self.id, owner });
+                    }
+                    None => {}
+                }
+                !std::thread::panicking() && l.count(Event::Drop)
+            })
+            .unwrap_or(false)
+    }
+
+    fn compare_event(&self) {
+        self.check_alive();
+        if with_ledger(|l| l.count(Event::Compare)) {
+            std::panic::panic_any(InjectedPanic {
+                event: Event::Compare,
+                id: self.id,
+            });
+        }
+    }
+}
+
+impl<T: Clone> Clone for Tracked<T> {
+    fn clone(&self) -> Self {
+        self.check_alive();
+        if with_ledger(|l| l.count(Event::Clone)) {
+            std::panic::panic_any(InjectedPanic {
+                event: Event::Clone,
+                id: self.id,
+            });
+        }
+        Tracked::new(self.value.clone())
+    }
+}
+
+impl<T> Drop for Tracked<T> {
+    fn drop(&mut self) {
+        if self.release() {
+            std::panic::panic_any(InjectedPanic {
+                event: Event::Drop,
+                id: self.id,
+            });
+        }
+    }
+}
+
+impl<T> Deref for Tracked<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.get()
+    }
+}
+
+impl<T: PartialEq> PartialEq for Tracked<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.compare_event();
+        self.value == other.value
+    }
+}
+
+impl<T: Eq> Eq for Tracked<T> {}
+
+impl<T: PartialOrd> PartialOrd for Tracked<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        self.compare_event();
+        self.value.partial_cmp(&other.value)
+    }
+}
+
+impl<T: Ord> Ord for Tracked<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.compare_event();
+        self.value.cmp(&other.value)
+    }
+}
+
+impl<T: Hash> Hash for Tracked<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.get().hash(state);
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Tracked<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get().fmt(f)
+    }
+}

@@ -1,0 +1,470 @@
+//! The runner against a toy stack whose bugs can be switched on one at a time: each failure class
+//! must be reported at the step that causes it, and the correct stack must pass.
+
+use std::cell::Cell;
+
+use arbitrary::Arbitrary;
+use lockstep::{Config, FailureKind, Outcome, PanicPlan, Phase, Spec, Tracked};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bug {
+    None,
+    PopReturnsFirst,
+    PopForgets,
+    PushDropsFourth,
+    DuplicateOnClear,
+    ReadAfterDrop,
+    LenOffByOne,
+    PanicOnZero,
+    ReversedStorage,
+}
+
+thread_local! {
+    static BUG: Cell<Bug> = const { Cell::new(Bug::None) };
+}
+
+fn bug(b: Bug) -> bool {
+    BUG.with(Cell::get) == b
+}
+
+#[derive(Arbitrary, Clone, Debug, PartialEq, Serialize, Deserialize)]
+enum Op {
+    Push(u32),
+    Pop,
+    Clear,
+    /// Pushes `n` clones of the top element.
+    Repeat(u8),
+    Arm(PanicPlan),
+}
+
+#[derive(Default)]
+struct ToyStack {
+    items: Vec<Tracked<u32>>,
+    len: usize,
+}
+
+struct StackSpec;
+
+impl Spec for StackSpec {
+    type Op = Op;
+    type Subject = ToyStack;
+    type Model = Vec<Tracked<u32>>;
+    type Output = Option<u32>;
+    type State = Vec<u32>;
+
+    fn new_model() -> Self::Model {
+        Vec::new()
+    }
+
+    fn new_subject() -> Self::Subject {
+        ToyStack::default()
+    }
+
+    fn apply_model(model: &mut Self::Model, op: &Op) -> Option<u32> {
+        match op {
+            Op::Push(v) => model.push(Tracked::new(*v)),
+            Op::Pop => return model.pop().map(Tracked::into_inner),
+            Op::Clear => model.clear(),
+            Op::Repeat(n) => {
+                for _ in 0..*n % 8 {
+                    let Some(top) = model.last() else { break };
+                    let copy = top.clone();
+                    model.push(copy);
+                }
+            }
+            Op::Arm(plan) => lockstep::arm(*plan),
+        }
+        None
+    }
+
+    fn apply_subject(s: &mut ToyStack, op: &Op) -> Option<u32> {
+        match op {
+            Op::Push(v) => {
+                if *v == 0 && bug(Bug::PanicOnZero) {
+                    panic!("zero is not welcome here");
+                }
+                if s.items.len() == 3 && bug(Bug::PushDropsFourth) {
+                    return None;
+                }
+                s.items.push(Tracked::new(*v));
+                s.len += 1;
+            }
+            Op::Pop => {
+                if s.items.is_empty() {
+                    return None;
+                }
+                s.len -= 1;
+                let item = if bug(Bug::PopReturnsFirst) {
+                    s.items.remove(0)
+                } else {
+                    s.items.pop()?
+                };
+                if bug(Bug::PopForgets) {
+                    let v = *item;
+                    std::mem::forget(item);
+                    return Some(v);
+                }
+                return Some(item.into_inner());
+            }
+            Op::Clear => {
+                if bug(Bug::DuplicateOnClear) && !s.items.is_empty() {
+                    // SAFETY: `Tracked<u32>` owns no memory, so a bitwise duplicate is harmless to
+                    // memory; dropping it and the original is exactly the double drop under test.
+                    drop(unsafe { std::ptr::read(&s.items[0]) });
+                }
+                if bug(Bug::ReadAfterDrop) && !s.items.is_empty() {
+                    // SAFETY: as above: a bitwise duplicate of a value that owns no memory.
+                    drop(unsafe { std::ptr::read(&s.items[0]) });
+                    let _ = *s.items[0];
+                    std::mem::forget(s.items.remove(0));
+                }
+                // Reset the count before element drops run: one of them may panic.
+                s.len = 0;
+                s.items.clear();
+            }
+            Op::Repeat(n) => {
+                for _ in 0..*n % 8 {
+                    let Some(top) = s.items.last() else { break };
+                    let copy = top.clone();
+                    s.items.push(copy);
+                    s.len += 1;
+                }
+            }
+            Op::Arm(plan) => lockstep::arm(*plan),
+        }
+        None
+    }
+
+    fn check_invariants(s: &ToyStack) {
+        let len = if bug(Bug::LenOffByOne) && s.len == 2 {
+            3
+        } else {
+            s.len
+        };
+        assert!(
+            len == s.items.len(),
+            "len field {len} but {} items",
+            s.items.len()
+        );
+    }
+
+    fn model_state(model: &Self::Model) -> Vec<u32> {
+        model.iter().map(|v| **v).collect()
+    }
+
+    fn subject_state(s: &ToyStack) -> Vec<u32> {
+        let mut state: Vec<u32> = s.items.iter().map(|v| **v).collect();
+        if bug(Bug::ReversedStorage) {
+            state.reverse();
+        }
+        state
+    }
+}
+
+/// Runs `ops` with `b` switched on.
+fn run_with_bug(b: Bug, ops: &[Op]) -> Outcome<Op> {
+    BUG.with(|c| c.set(b));
+    let outcome = lockstep::run::<StackSpec>(ops);
+    BUG.with(|c| c.set(Bug::None));
+    outcome
+}
+
+/// The failure `ops` give with `b` on; also checks the same ops pass without it.
+fn failure(b: Bug, ops: &[Op]) -> (FailureKind, Phase) {
+    assert_eq!(
+        run_with_bug(Bug::None, ops),
+        Outcome::Pass { steps: ops.len() }
+    );
+    match run_with_bug(b, ops) {
+        Outcome::Fail(f) => {
+            let expected = match f.phase {
+                Phase::Start => 0,
+                Phase::Step(i) => i + 1,
+                Phase::End => ops.len(),
+            };
+            assert_eq!(
+                f.ops.len(),
+                expected,
+                "the failure carries the ops up to its step"
+            );
+            (f.kind, f.phase)
+        }
+        pass => panic!("{b:?} went unnoticed: {pass:?}"),
+    }
+}
+
+use Op::*;
+
+#[test]
+fn correct_stack_passes_with_injected_panics() {
+    let ops = [
+        Push(1),
+        Push(2),
+        Arm(PanicPlan::Clone { after: 2 }),
+        Repeat(5),
+        Arm(PanicPlan::Drop { after: 1 }),
+        Clear,
+        Push(3),
+        Pop,
+        Pop,
+    ];
+    assert_eq!(
+        run_with_bug(Bug::None, &ops),
+        Outcome::Pass { steps: ops.len() }
+    );
+}
+
+#[test]
+fn divergence_is_reported_at_the_op() {
+    let (kind, phase) = failure(Bug::PopReturnsFirst, &[Push(1), Push(2), Pop]);
+    assert_eq!(phase, Phase::Step(2));
+    assert_eq!(
+        kind,
+        FailureKind::Divergence {
+            model: "Some(2)".into(),
+            subject: "Some(1)".into()
+        }
+    );
+}
+
+#[test]
+fn forgotten_value_is_a_leak() {
+    let (kind, phase) = failure(Bug::PopForgets, &[Push(1), Push(2), Pop, Push(3)]);
+    assert_eq!(phase, Phase::Step(2));
+    assert_eq!(
+        kind,
+        FailureKind::Leak {
+            model: 1,
+            subject: 2
+        }
+    );
+}
+
+#[test]
+fn dropped_value_is_an_early_drop() {
+    let (kind, phase) = failure(Bug::PushDropsFourth, &[Push(1), Push(2), Push(3), Push(4)]);
+    assert_eq!(phase, Phase::Step(3));
+    assert_eq!(
+        kind,
+        FailureKind::EarlyDrop {
+            model: 4,
+            subject: 3
+        }
+    );
+}
+
+#[test]
+fn double_drop_is_reported() {
+    let (kind, phase) = failure(Bug::DuplicateOnClear, &[Push(5), Clear]);
+    assert_eq!(phase, Phase::Step(1));
+    assert!(matches!(kind, FailureKind::DoubleDrop { .. }), "{kind:?}");
+}
+
+#[test]
+fn use_after_drop_is_reported() {
+    let (kind, _) = failure(Bug::ReadAfterDrop, &[Push(5), Push(6), Clear]);
+    assert!(matches!(kind, FailureKind::UseAfterDrop { .. }), "{kind:?}");
+}
+
+#[test]
+fn broken_invariant_is_reported_with_its_message() {
+    let (kind, phase) = failure(Bug::LenOffByOne, &[Push(1), Push(2), Push(3)]);
+    assert_eq!(phase, Phase::Step(1));
+    let FailureKind::Invariant { message, location } = kind else {
+        panic!("{kind:?}")
+    };
+    assert_eq!(message, "len field 3 but 2 items");
+    assert!(location.unwrap().contains("runner.rs"));
+}
+
+#[test]
+fn subject_panic_is_caught_with_location() {
+    let (kind, phase) = failure(Bug::PanicOnZero, &[Push(1), Push(0)]);
+    assert_eq!(phase, Phase::Step(1));
+    let FailureKind::Panic {
+        message, location, ..
+    } = kind
+    else {
+        panic!("{kind:?}")
+    };
+    assert_eq!(message, "zero is not welcome here");
+    assert!(location.unwrap().contains("runner.rs"));
+}
+
+#[test]
+fn state_mismatch_is_reported() {
+    let (kind, phase) = failure(Bug::ReversedStorage, &[Push(1), Push(1), Push(2)]);
+    assert_eq!(phase, Phase::Step(2));
+    assert_eq!(
+        kind,
+        FailureKind::StateMismatch {
+            model: "[1, 1, 2]".into(),
+            subject: "[2, 1, 1]".into()
+        }
+    );
+}
+
+#[test]
+fn sampled_state_comparison_still_checks_the_last_step() {
+    BUG.with(|c| c.set(Bug::ReversedStorage));
+    let ops = [Push(1), Push(2), Push(3)];
+    let outcome = lockstep::run_with::<StackSpec>(&ops, &Config::default().with_state_every(10));
+    BUG.with(|c| c.set(Bug::None));
+    assert_eq!(outcome.failure().map(|f| f.phase), Some(Phase::Step(2)));
+}
+
+/// A subject that is not panic safe: its `Repeat` loses what it cloned when a clone panics,
+/// where std's `Vec::extend` keeps it.
+#[derive(Default)]
+struct LossyStack(Vec<Tracked<u32>>);
+
+struct LossySpec;
+
+impl Spec for LossySpec {
+    type Op = Op;
+    type Subject = LossyStack;
+    type Model = Vec<Tracked<u32>>;
+    type Output = Option<u32>;
+    type State = Vec<u32>;
+
+    fn new_model() -> Self::Model {
+        Vec::new()
+    }
+    fn new_subject() -> LossyStack {
+        LossyStack::default()
+    }
+    fn apply_model(model: &mut Self::Model, op: &Op) -> Option<u32> {
+        StackSpec::apply_model(model, op)
+    }
+    fn apply_subject(s: &mut LossyStack, op: &Op) -> Option<u32> {
+        match op {
+            Repeat(n) => {
+                if let Some(top) = s.0.last() {
+                    // Clones into a scratch vector that a panic throws away.
+                    let copies: Vec<_> = (0..*n % 8).map(|_| top.clone()).collect();
+                    s.0.extend(copies);
+                }
+                None
+            }
+            other => StackSpec::apply_model(&mut s.0, other),
+        }
+    }
+    fn check_invariants(_: &LossyStack) {}
+    fn model_state(model: &Self::Model) -> Vec<u32> {
+        model.iter().map(|v| **v).collect()
+    }
+    fn subject_state(s: &LossyStack) -> Vec<u32> {
+        Self::model_state(&s.0)
+    }
+}
+
+#[test]
+fn panic_unsafe_subject_is_caught_by_injected_panic() {
+    let ops = [Push(7), Repeat(3)];
+    assert!(
+        lockstep::run::<LossySpec>(&ops).is_pass(),
+        "no panic armed: no difference"
+    );
+    let ops = [Push(7), Arm(PanicPlan::Clone { after: 2 }), Repeat(3)];
+    let outcome = lockstep::run::<LossySpec>(&ops);
+    let f = outcome.failure().expect("the lost clones are noticed");
+    assert_eq!(f.phase, Phase::Step(2));
+    // The clones the subject threw away were dropped: the accounting sees it before the states.
+    assert_eq!(
+        f.kind,
+        FailureKind::EarlyDrop {
+            model: 3,
+            subject: 1
+        }
+    );
+}
+
+#[test]
+fn decode_is_deterministic_and_bounded() {
+    let data: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let a = lockstep::decode::<StackSpec>(&data);
+    let b = lockstep::decode::<StackSpec>(&data);
+    assert_eq!(a, b);
+    assert!(!a.is_empty());
+    assert!(a.len() <= StackSpec::config().max_ops);
+    assert_eq!(lockstep::decode::<StackSpec>(&[]), Vec::<Op>::new());
+    assert_eq!(
+        lockstep::run_bytes::<StackSpec>(&data),
+        lockstep::run::<StackSpec>(&a)
+    );
+}
+
+#[test]
+fn traces_round_trip() {
+    let ops = vec![
+        Push(1),
+        Arm(PanicPlan::Drop { after: 3 }),
+        Repeat(2),
+        Pop,
+        Clear,
+    ];
+    let text = lockstep::trace::write("stack", &ops).unwrap();
+    assert_eq!(
+        text,
+        "# lockstep trace\n# target: stack\nPush(1)\nArm(Drop(after: 3))\nRepeat(2)\nPop\nClear\n"
+    );
+    assert_eq!(lockstep::trace::parse::<Op>("stack", &text).unwrap(), ops);
+    assert_eq!(lockstep::trace::target_of(&text), Some("stack"));
+}
+
+#[test]
+fn trace_errors_name_the_line_and_the_fix() {
+    use lockstep::trace::{TraceError, parse};
+    let err = parse::<Op>("stack", "# lockstep trace\nPush(1)\nShove(2)\n").unwrap_err();
+    let TraceError::BadOp { line, ref text, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((line, text.as_str()), (3, "Shove(2)"));
+    assert!(err.to_string().contains("op enum changed"), "{err}");
+
+    let err = parse::<Op>("stack", "# lockstep trace\n# target: queue\nPop\n").unwrap_err();
+    assert_eq!(
+        err,
+        TraceError::WrongTarget {
+            expected: "stack".into(),
+            found: "queue".into()
+        }
+    );
+    assert_eq!(
+        parse::<Op>("stack", "Push(1)\n").unwrap_err(),
+        TraceError::MissingHeader
+    );
+    // A trace cut in the middle of a line.
+    let err = parse::<Op>("stack", "# lockstep trace\nPush(1)\nArm(Drop(aft").unwrap_err();
+    assert!(matches!(err, TraceError::BadOp { line: 3, .. }), "{err:?}");
+}
+
+#[test]
+fn failure_report_renders_op_and_trace() {
+    BUG.with(|c| c.set(Bug::PopReturnsFirst));
+    let report = lockstep::Target::of::<StackSpec>("stack")
+        .replay(&lockstep::case::Case::Trace(
+            "# lockstep trace\nPush(1)\nPush(2)\nPop\nPush(9)\n".into(),
+        ))
+        .unwrap();
+    BUG.with(|c| c.set(Bug::None));
+    assert_eq!((report.ops, report.steps), (4, 3));
+    let text = report.render();
+    assert!(text.starts_with("FAIL at step 2, op `Pop`"), "{text}");
+    assert!(
+        text.contains("model:   Some(2)") && text.contains("subject: Some(1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# target: stack\n    Push(1)\n    Push(2)\n    Pop"),
+        "{text}"
+    );
+    let json = serde_json::to_string(&report).unwrap();
+    assert_eq!(
+        serde_json::from_str::<lockstep::Report>(&json).unwrap(),
+        report
+    );
+}

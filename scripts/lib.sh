@@ -1,0 +1,18 @@
+# Shared helpers for the scripts in this folder. Sourced, not run.
+
+if [ -t 1 ]; then bold=$'\033[1m'; red=$'\033[31m'; reset=$'\033[0m'; else bold=; red=; reset=; fi
+
+# say MESSAGE: announce a step.
+say() { printf '%s==> %s%s\n' "$bold" "$*" "$reset"; }
+
+# die MESSAGE: one-line error with the fix, non-zero exit.
+die() { printf '%serror:%s %s\n' "$red" "$reset" "$*" >&2; exit 1; }
+
+# timed LABEL COMMAND...: run a step, announce it, report how long it took.
+timed() {
+  local label=$1 start=$SECONDS
+  shift
+  say "$label"
+  "$@"
+  say "$label: ok in $((SECONDS - start)) s"
+}
