@@ -65,7 +65,11 @@ impl Ledger {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
         self.drops.borrow_mut().push(0);
-        Counted { id, value, ledger: Rc::clone(self) }
+        Counted {
+            id,
+            value,
+            ledger: Rc::clone(self),
+        }
     }
 
     /// Number of elements made or cloned and not yet dropped.
@@ -80,7 +84,10 @@ impl Ledger {
     /// Panics unless every element ever made was dropped exactly once.
     pub fn assert_all_dropped_once(&self) {
         for (id, &d) in self.drops.borrow().iter().enumerate() {
-            assert_eq!(d, 1, "element {id} was dropped {d} times, expected exactly once");
+            assert_eq!(
+                d, 1,
+                "element {id} was dropped {d} times, expected exactly once"
+            );
         }
     }
 

@@ -1,0 +1,202 @@
+//! [`Drain`]: the by-value iterator over a range removed from a [`RawBuf`].
+
+use std::fmt;
+use std::iter::FusedIterator;
+use std::marker::PhantomData;
+use std::ops::{Bound, Range, RangeBounds};
+use std::ptr::{self, NonNull};
+use std::slice;
+
+use super::RawBuf;
+
+/// An iterator that removes a range of elements from a [`RawBuf`] and yields them by value,
+/// from either end. Created by [`RawBuf::drain`].
+///
+/// Dropping it drops the elements it did not yield and moves the elements after the range back
+/// to close the gap. Leaking it (with [`mem::forget`](std::mem::forget)) leaves the buffer
+/// holding only the elements before the range; the rest are leaked, never dropped twice.
+pub struct Drain<'a, T> {
+    /// The buffer being drained, borrowed exclusively for `'a`.
+    ///
+    /// Invariant: while the `Drain` lives, the buffer's `len` is the start of the drained range,
+    /// so the buffer owns only the elements before it.
+    buf: NonNull<RawBuf<T>>,
+    /// The buffer's element pointer, taken on creation; the buffer cannot reallocate while it is
+    /// borrowed.
+    base: NonNull<T>,
+    /// Invariant: `buf.len <= front <= back <= tail_start` and `tail_start + tail_len <=
+    /// buf.cap`. Slots `front..back` hold the drained elements not yet yielded (initialised,
+    /// owned by the `Drain`); `tail_start..tail_start + tail_len` hold the elements after the
+    /// range (initialised, owned by the `Drain` until it puts them back); all other slots from
+    /// `buf.len` on are moved out.
+    front: usize,
+    back: usize,
+    tail_start: usize,
+    tail_len: usize,
+    /// Covariant in `T`, like `slice::Iter<'a, T>`: a `Drain` only moves values out of the
+    /// buffer and back within it, never stores new ones.
+    _marker: PhantomData<&'a T>,
+}
+
+// SAFETY: a `Drain` acts as an exclusive borrow of the buffer (`&mut RawBuf<T>` is `Send` when
+// `T: Send`) and moves `T`s out to its user: both are sound across threads when `T: Send`.
+unsafe impl<T: Send> Send for Drain<'_, T> {}
+
+// SAFETY: through a `&Drain` only `&T`s are reachable (`as_slice`), so sharing it is sound when
+// `T: Sync`.
+unsafe impl<T: Sync> Sync for Drain<'_, T> {}
+
+impl<'a, T> Drain<'a, T> {
+    /// Starts draining `range` of `buf`.
+    ///
+    /// # Panics
+    /// Panics if the range is invalid for `buf.len`.
+    #[track_caller]
+    pub(super) fn new<R: RangeBounds<usize>>(buf: &'a mut RawBuf<T>, range: R) -> Self {
+        let len = buf.len;
+        let Range { start, end } = slice_range(range, len);
+        // Leak amplification: from here on the buffer owns only `0..start`, so leaking the
+        // `Drain` leaks the range and the tail but never exposes a moved-out slot.
+        buf.len = start;
+        let base = buf.ptr;
+        Drain {
+            // Created last: later uses of `buf` itself would invalidate this pointer.
+            buf: NonNull::from(buf),
+            base,
+            front: start,
+            back: end,
+            tail_start: end,
+            tail_len: len - end,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The elements not yet yielded, as a slice.
+    pub fn as_slice(&self) -> &[T] {
+        // SAFETY: slots `front..back` are initialised elements in bounds of the buffer's
+        // allocation (field invariants), not mutated while the returned borrow of `self` lives.
+        unsafe { slice::from_raw_parts(self.base.as_ptr().add(self.front), self.back - self.front) }
+    }
+}
+
+impl<T> Iterator for Drain<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        if self.front == self.back {
+            return None;
+        }
+        let index = self.front;
+        self.front += 1;
+        // SAFETY: `index` was in `front..back`, so its slot holds an initialised element in
+        // bounds; with `front` advanced it is no longer owned by the `Drain`, so the value is
+        // moved out exactly once.
+        Some(unsafe { self.base.as_ptr().add(index).read() })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let remaining = self.back - self.front;
+        (remaining, Some(remaining))
+    }
+}
+
+impl<T> DoubleEndedIterator for Drain<'_, T> {
+    fn next_back(&mut self) -> Option<T> {
+        if self.front == self.back {
+            return None;
+        }
+        self.back -= 1;
+        // SAFETY: as in `next`: slot `back` was the last one of `front..back`, and with `back`
+        // lowered it is no longer owned by the `Drain`.
+        Some(unsafe { self.base.as_ptr().add(self.back).read() })
+    }
+}
+
+impl<T> ExactSizeIterator for Drain<'_, T> {}
+
+impl<T> FusedIterator for Drain<'_, T> {}
+
+impl<T> Drop for Drain<'_, T> {
+    fn drop(&mut self) {
+        /// Moves the tail back and restores the buffer's length, also when dropping one of the
+        /// remaining drained elements panics.
+        struct MoveTailOnDrop<'r, 'a, T>(&'r mut Drain<'a, T>);
+
+        impl<T> Drop for MoveTailOnDrop<'_, '_, T> {
+            fn drop(&mut self) {
+                let drain = &mut *self.0;
+                // SAFETY: `drain.buf` comes from the exclusive borrow of the buffer that the
+                // `Drain` holds for `'a`, so it is live and nothing else accesses it.
+                let buf = unsafe { drain.buf.as_mut() };
+                let start = buf.len;
+                let (tail_start, tail_len) = (drain.tail_start, drain.tail_len);
+                if tail_len > 0 && tail_start != start {
+                    debug_assert!(
+                        start < tail_start && tail_start + tail_len <= buf.cap,
+                        "copy dst={start} src={tail_start} len={tail_len} cap={}",
+                        buf.cap
+                    );
+                    // SAFETY:
+                    // 1. the source `tail_start..tail_start + tail_len` holds the initialised
+                    //    tail, in bounds (field invariants);
+                    // 2. the destination `start..start + tail_len` is in bounds as
+                    //    `start < tail_start`, and holds only moved-out slots;
+                    // 3. `ptr::copy` allows the overlap; the length is set right below.
+                    unsafe {
+                        let base = drain.base.as_ptr();
+                        ptr::copy(base.add(tail_start), base.add(start), tail_len);
+                    }
+                }
+                buf.len = start + tail_len;
+            }
+        }
+
+        // SAFETY: `front <= back <= cap`, so the offset stays in bounds of the allocation.
+        let first = unsafe { self.base.as_ptr().add(self.front) };
+        let to_drop = ptr::slice_from_raw_parts_mut(first, self.back - self.front);
+        // The remaining elements now belong to `to_drop`.
+        self.front = self.back;
+        let _guard = MoveTailOnDrop(self);
+        // SAFETY: `to_drop` is the initialised, not yet yielded elements, owned by nobody else
+        // (the `Drain` gave them up above), so each is dropped exactly once. If a destructor
+        // panics, the slice's drop glue drops the rest and `_guard` still restores the buffer.
+        unsafe { ptr::drop_in_place(to_drop) };
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Drain<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Drain").field(&self.as_slice()).finish()
+    }
+}
+
+/// Converts `range` into a checked `start..end` with `start <= end <= len`.
+///
+/// # Panics
+/// With the messages of `std::slice::range`, naming the offending values.
+#[track_caller]
+fn slice_range<R: RangeBounds<usize>>(range: R, len: usize) -> Range<usize> {
+    let start = match range.start_bound() {
+        Bound::Included(&start) => start,
+        Bound::Excluded(&start) => match start.checked_add(1) {
+            Some(start) => start,
+            None => panic!("attempted to index slice from after maximum usize"),
+        },
+        Bound::Unbounded => 0,
+    };
+    let end = match range.end_bound() {
+        Bound::Included(&end) => match end.checked_add(1) {
+            Some(end) => end,
+            None => panic!("attempted to index slice up to maximum usize"),
+        },
+        Bound::Excluded(&end) => end,
+        Bound::Unbounded => len,
+    };
+    if start > end {
+        panic!("slice index starts at {start} but ends at {end}");
+    }
+    if end > len {
+        panic!("range end index {end} out of range for slice of length {len}");
+    }
+    start..end
+}
