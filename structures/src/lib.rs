@@ -9,11 +9,15 @@
 //!
 //! Each structure has a `check_invariants(&self)` that walks its raw links and panics with a
 //! precise message on the first inconsistency.
+//!
+//! With the `seeded-bugs` feature the crate also carries known bugs, listed in [`seeded`], each
+//! switched on at run time. They exist to prove that the harness finds what it claims.
 #![warn(missing_docs)]
 
 pub mod arena_graph;
 pub mod intrusive_list;
 pub mod raw_buf;
+pub mod seeded;
 
 #[cfg(test)]
 mod test_util;

@@ -1,0 +1,287 @@
+//! Known bugs, each a small deviation in one structure, compiled in with the `seeded-bugs`
+//! feature and switched on at run time.
+//!
+//! They prove that the harness finds what it claims, and measure how fast. Each bug names its
+//! class and the detectors expected to catch it. Without the feature [`active`] is a constant
+//! `false` and every bug is compiled out; with it, the bug named by the `LOCKSTEP_SEEDED_BUG`
+//! environment variable (read once) is on, or the one a test selects with [`with_bug`].
+//!
+//! A bug site reads:
+//!
+//! ```ignore
+//! if seeded::active(Bug::RawBufGrowShort) { /* the deviation */ } else { /* the code */ }
+//! ```
+
+use std::fmt;
+
+/// The environment variable that selects a seeded bug by its id.
+pub const ENV_VAR: &str = "LOCKSTEP_SEEDED_BUG";
+
+/// Whether this build carries the seeded bugs (the `seeded-bugs` feature).
+pub const ENABLED: bool = cfg!(feature = "seeded-bugs");
+
+/// How a seeded bug shows itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BugClass {
+    /// Memory is read or written after it was freed.
+    UseAfterFree,
+    /// Memory outside an allocation is read or written.
+    OutOfBounds,
+    /// An allocation is freed twice.
+    DoubleFree,
+    /// Uninitialised memory is read as a value.
+    UninitRead,
+    /// A pointer is used without the permission the aliasing model grants it; the memory is
+    /// live and in bounds, so only Miri sees it.
+    Aliasing,
+    /// A value is never dropped.
+    Leak,
+    /// A result is wrong, with no memory error.
+    WrongResult,
+    /// A panic in user code (`Clone`, `Drop`, a predicate) leaves the structure inconsistent.
+    PanicSafety,
+}
+
+impl fmt::Display for BugClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BugClass::UseAfterFree => "use-after-free",
+            BugClass::OutOfBounds => "out-of-bounds",
+            BugClass::DoubleFree => "double-free",
+            BugClass::UninitRead => "uninit-read",
+            BugClass::Aliasing => "aliasing",
+            BugClass::Leak => "leak",
+            BugClass::WrongResult => "wrong-result",
+            BugClass::PanicSafety => "panic-safety",
+        })
+    }
+}
+
+/// What is expected to catch a seeded bug.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Detector {
+    /// AddressSanitizer, in the libFuzzer build.
+    AddressSanitizer,
+    /// Miri with Stacked Borrows.
+    MiriStackedBorrows,
+    /// Miri with Tree Borrows.
+    MiriTreeBorrows,
+    /// The model: an op's output or the whole state differs.
+    Oracle,
+    /// The tracked-value ledger: a leak, an early drop, a double drop.
+    DropAccounting,
+    /// The structure's own `check_invariants`.
+    Invariants,
+}
+
+impl Detector {
+    /// Whether this detector needs Miri.
+    pub fn is_miri(self) -> bool {
+        matches!(self, Detector::MiriStackedBorrows | Detector::MiriTreeBorrows)
+    }
+
+    /// Whether this detector works in a plain native run (no sanitizer, no Miri).
+    pub fn is_native(self) -> bool {
+        matches!(self, Detector::Oracle | Detector::DropAccounting | Detector::Invariants)
+    }
+}
+
+impl fmt::Display for Detector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Detector::AddressSanitizer => "asan",
+            Detector::MiriStackedBorrows => "miri-sb",
+            Detector::MiriTreeBorrows => "miri-tb",
+            Detector::Oracle => "oracle",
+            Detector::DropAccounting => "drop-accounting",
+            Detector::Invariants => "invariants",
+        })
+    }
+}
+
+/// One entry of the [`CATALOGUE`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeededBug {
+    /// The bug.
+    pub bug: Bug,
+    /// Its id: the value of `LOCKSTEP_SEEDED_BUG` that switches it on.
+    pub id: &'static str,
+    /// The fuzz target of the structure it lives in.
+    pub target: &'static str,
+    /// What the deviation is, in one line.
+    pub description: &'static str,
+    /// How it shows.
+    pub class: BugClass,
+    /// What is expected to catch it.
+    pub detectors: &'static [Detector],
+}
+
+impl SeededBug {
+    /// Whether only Miri is expected to catch it.
+    pub fn miri_only(&self) -> bool {
+        self.detectors.iter().all(|d| d.is_miri())
+    }
+
+    /// Whether a plain native run is expected to catch it.
+    pub fn caught_natively(&self) -> bool {
+        self.detectors.iter().any(|d| d.is_native())
+    }
+}
+
+macro_rules! seeded_bugs {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident = $id:literal in $target:literal, $class:ident, [$($detector:ident),+]:
+            $description:literal;
+    )+) => {
+        /// A seeded bug.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Bug {
+            $($(#[$doc])* $variant,)+
+        }
+
+        /// Every seeded bug, with its id, class and expected detectors.
+        pub const CATALOGUE: &[SeededBug] = &[$(SeededBug {
+            bug: Bug::$variant,
+            id: $id,
+            target: $target,
+            description: $description,
+            class: BugClass::$class,
+            detectors: &[$(Detector::$detector),+],
+        },)+];
+    };
+}
+
+seeded_bugs! {
+    /// Growth forgets the element being added.
+    RawBufGrowShort = "raw_buf-grow-short" in "raw_buf", OutOfBounds,
+        [AddressSanitizer, MiriStackedBorrows, MiriTreeBorrows]:
+        "amortised growth computes the required capacity one short, so a push writes past the end";
+}
+
+impl Bug {
+    /// The bug's catalogue entry.
+    pub fn info(self) -> &'static SeededBug {
+        CATALOGUE.iter().find(|b| b.bug == self).expect("every bug is in the catalogue")
+    }
+
+    /// The bug with this id.
+    pub fn from_id(id: &str) -> Option<Bug> {
+        CATALOGUE.iter().find(|b| b.id == id).map(|b| b.bug)
+    }
+}
+
+impl fmt::Display for Bug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.info().id)
+    }
+}
+
+/// Whether `bug` is switched on.
+#[cfg(not(feature = "seeded-bugs"))]
+#[inline(always)]
+pub const fn active(_bug: Bug) -> bool {
+    false
+}
+
+/// Whether `bug` is switched on: selected by [`with_bug`] on this thread, or else by
+/// `LOCKSTEP_SEEDED_BUG`.
+#[cfg(feature = "seeded-bugs")]
+#[inline]
+pub fn active(bug: Bug) -> bool {
+    selected() == Some(bug)
+}
+
+/// The bug switched on for this thread, if any.
+pub fn selected() -> Option<Bug> {
+    #[cfg(feature = "seeded-bugs")]
+    {
+        imp::OVERRIDE.with(std::cell::Cell::get).unwrap_or_else(imp::from_env)
+    }
+    #[cfg(not(feature = "seeded-bugs"))]
+    {
+        None
+    }
+}
+
+/// Runs `f` with `bug` switched on (or every bug off, for `None`) on this thread, whatever
+/// `LOCKSTEP_SEEDED_BUG` says; restores the previous selection afterwards, also on a panic.
+///
+/// # Panics
+/// Panics if `bug` is `Some` in a build without the `seeded-bugs` feature: the bug could not be
+/// switched on, and a test relying on it would pass for the wrong reason.
+pub fn with_bug<R>(bug: Option<Bug>, f: impl FnOnce() -> R) -> R {
+    #[cfg(feature = "seeded-bugs")]
+    {
+        struct Restore(Option<Option<Bug>>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                imp::OVERRIDE.with(|o| o.set(self.0));
+            }
+        }
+        let _restore = Restore(imp::OVERRIDE.with(|o| o.replace(Some(bug))));
+        f()
+    }
+    #[cfg(not(feature = "seeded-bugs"))]
+    {
+        assert!(
+            bug.is_none(),
+            "seeded bug {} requested, but `structures` was built without the `seeded-bugs` \
+             feature",
+            bug.map_or("?", |b| b.info().id)
+        );
+        f()
+    }
+}
+
+/// Reads `LOCKSTEP_SEEDED_BUG`: `Ok(None)` when unset or empty, an error naming the known ids when
+/// it names no bug, or when this build cannot switch bugs on.
+pub fn from_env() -> Result<Option<Bug>, String> {
+    let Some(value) = std::env::var_os(ENV_VAR) else { return Ok(None) };
+    let value = value.to_string_lossy();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let Some(bug) = Bug::from_id(&value) else {
+        let ids: Vec<_> = CATALOGUE.iter().map(|b| b.id).collect();
+        return Err(format!(
+            "{ENV_VAR}={value} is not a seeded bug; the seeded bugs are: {}",
+            ids.join(", ")
+        ));
+    };
+    if !ENABLED {
+        return Err(format!(
+            "{ENV_VAR}={value}, but `structures` was built without the `seeded-bugs` feature, so \
+             the bug cannot be switched on: build with `--features seeded-bugs`"
+        ));
+    }
+    Ok(Some(bug))
+}
+
+#[cfg(feature = "seeded-bugs")]
+mod imp {
+    use std::cell::Cell;
+    use std::sync::OnceLock;
+
+    use super::Bug;
+
+    thread_local! {
+        /// `Some(selection)` while [`super::with_bug`] runs on this thread.
+        pub(super) static OVERRIDE: Cell<Option<Option<Bug>>> = const { Cell::new(None) };
+    }
+
+    /// The selection from the environment, read once. A value that names no bug ends the
+    /// process with the list of ids: running with no bug switched on would look like a pass.
+    pub(super) fn from_env() -> Option<Bug> {
+        static FROM_ENV: OnceLock<Option<Bug>> = OnceLock::new();
+        *FROM_ENV.get_or_init(|| {
+            super::from_env().unwrap_or_else(|message| {
+                eprintln!("error: {message}");
+                std::process::exit(2)
+            })
+        })
+    }
+}
