@@ -23,6 +23,7 @@ mod tracked;
 
 pub use driver::{Report, Target};
 pub use handles::Handles;
+pub use panics::{PanicMessage, expect_panic};
 pub use runner::{Failure, FailureKind, Outcome, Phase, decode, run, run_bytes, run_with};
 pub use spec::{Config, Spec};
 pub use tracked::{Event, InjectedPanic, PanicPlan, Side, Tracked, Violation, arm};
@@ -44,6 +45,15 @@ macro_rules! fuzz_target {
         libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             $crate::driver::fuzz::<$spec>(env!("CARGO_BIN_NAME"), data)
         });
+
+        /// AddressSanitizer's defaults for this target (`ASAN_OPTIONS` still overrides them):
+        /// stack-use-after-return detection pays on every unwind, and the runner unwinds on every
+        /// panic an op raises by contract; heap structures do not need it.
+        #[cfg(fuzzing)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn __asan_default_options() -> *const ::std::ffi::c_char {
+            c"detect_stack_use_after_return=0".as_ptr()
+        }
 
         #[cfg(not(fuzzing))]
         fn main() -> ::std::process::ExitCode {

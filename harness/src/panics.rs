@@ -2,6 +2,7 @@
 //! see them, and capturing what a real panic said and where.
 
 use std::any::Any;
+use std::backtrace::{Backtrace, BacktraceStatus};
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe, PanicHookInfo};
 use std::sync::Once;
@@ -9,7 +10,7 @@ use std::sync::Once;
 use crate::tracked::InjectedPanic;
 
 /// A panic caught by [`catch`].
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) enum Caught {
     /// A panic injected by a [`crate::PanicPlan`].
     Injected(InjectedPanic),
@@ -18,11 +19,19 @@ pub(crate) enum Caught {
 }
 
 /// What a real panic said, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct PanicReport {
     pub(crate) message: String,
     pub(crate) location: Option<String>,
-    pub(crate) backtrace: Option<String>,
+    /// Captured but not resolved: symbolizing is costly and only a reported failure needs it.
+    pub(crate) backtrace: Option<Backtrace>,
+}
+
+impl PanicReport {
+    /// The backtrace, resolved, if one was captured.
+    pub(crate) fn backtrace_text(&self) -> Option<String> {
+        self.backtrace.as_ref().map(Backtrace::to_string)
+    }
 }
 
 thread_local! {
@@ -30,6 +39,9 @@ thread_local! {
     /// printing (or aborting, under libFuzzer).
     static DEPTH: Cell<usize> = const { Cell::new(0) };
     static LAST: RefCell<Option<PanicReport>> = const { RefCell::new(None) };
+    /// Set while [`expect_panic`] runs: its panics are part of an API's contract, and need no
+    /// backtrace.
+    static BY_CONTRACT: Cell<bool> = const { Cell::new(false) };
 }
 
 static INSTALL: Once = Once::new();
@@ -55,13 +67,10 @@ fn report_of(info: &PanicHookInfo<'_>) -> PanicReport {
     let location = info
         .location()
         .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
-    // `capture` honours RUST_BACKTRACE / RUST_LIB_BACKTRACE, so fuzzing pays nothing for it and
-    // triage turns it on.
-    let backtrace = std::backtrace::Backtrace::capture();
-    let backtrace = match backtrace.status() {
-        std::backtrace::BacktraceStatus::Captured => Some(backtrace.to_string()),
-        _ => None,
-    };
+    // `capture` honours RUST_BACKTRACE / RUST_LIB_BACKTRACE; panics by contract never pay for it.
+    let backtrace = (!BY_CONTRACT.with(Cell::get))
+        .then(Backtrace::capture)
+        .filter(|b| b.status() == BacktraceStatus::Captured);
     PanicReport {
         message,
         location,
@@ -98,4 +107,39 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
             },
         )),
     })
+}
+
+/// The message of a panic raised by contract (see [`expect_panic`]).
+///
+/// Any two compare equal: the contract is that both sides panic, not how they word it (std's
+/// wording changes between releases). The text is kept for reports.
+#[derive(Clone, Eq)]
+pub struct PanicMessage(pub String);
+
+impl PartialEq for PanicMessage {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for PanicMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "panic({:?})", self.0)
+    }
+}
+
+/// Runs `f`, which may panic by contract (an out-of-range index, inserting an element that is
+/// already linked), and returns the panic's message instead.
+///
+/// Use it on both sides for API paths that panic by design, so the two panics are compared like
+/// any output. An [injected panic](crate::PanicPlan) is not caught: it goes on to the runner.
+pub fn expect_panic<R>(f: impl FnOnce() -> R) -> Result<R, PanicMessage> {
+    let outer = BY_CONTRACT.with(|c| c.replace(true));
+    let result = catch(f);
+    BY_CONTRACT.with(|c| c.set(outer));
+    match result {
+        Ok(r) => Ok(r),
+        Err(Caught::Real(report)) => Err(PanicMessage(report.message)),
+        Err(Caught::Injected(injected)) => panic::resume_unwind(Box::new(injected)),
+    }
 }

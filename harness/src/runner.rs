@@ -323,9 +323,9 @@ fn model_panic(report: PanicReport) -> FailureKind {
 
 fn subject_panic(report: PanicReport) -> FailureKind {
     FailureKind::Panic {
+        backtrace: report.backtrace_text(),
         message: report.message,
         location: report.location,
-        backtrace: report.backtrace,
     }
 }
 

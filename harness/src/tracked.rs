@@ -320,6 +320,12 @@ impl<T> Tracked<T> {
         &self.value
     }
 
+    /// The value, mutably, checked like [`get`](Self::get).
+    pub fn get_mut(&mut self) -> &mut T {
+        self.check_alive();
+        &mut self.value
+    }
+
     /// Takes the value out; the tracked value counts as dropped.
     pub fn into_inner(self) -> T {
         let this = std::mem::ManuallyDrop::new(self);
