@@ -5,4 +5,32 @@
 //! around these specs.
 #![warn(missing_docs)]
 
+use lockstep::Target;
+
 pub mod raw_buf;
+
+/// The committed cases under `corpora/`, embedded at build time (see `build.rs`).
+pub mod cases {
+    /// A committed input for a seeded bug: it must pass without the bug and be caught with it.
+    #[derive(Clone, Copy, Debug)]
+    pub struct SeededCase {
+        /// The target it runs on.
+        pub target: &'static str,
+        /// The seeded bug it catches (the file's stem).
+        pub bug_id: &'static str,
+        /// The file it came from.
+        pub path: &'static str,
+        /// Its text.
+        pub trace: &'static str,
+    }
+
+    include!(concat!(env!("OUT_DIR"), "/cases.rs"));
+}
+
+/// Every target of this crate, by the name of its fuzz target.
+pub static TARGETS: &[Target] = &[Target::of::<raw_buf::RawBufSpec>("raw_buf")];
+
+/// The target called `name`.
+pub fn target(name: &str) -> Option<Target> {
+    TARGETS.iter().copied().find(|t| t.name() == name)
+}

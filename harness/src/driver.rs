@@ -51,7 +51,7 @@ fn to_trace<S: Spec>(name: &'static str, case: &Case) -> Result<String, TraceErr
 
 impl Target {
     /// The target `name`, driven by `S`.
-    pub fn of<S: Spec>(name: &'static str) -> Target {
+    pub const fn of<S: Spec>(name: &'static str) -> Target {
         Target {
             name,
             replay: replay::<S>,
@@ -239,9 +239,8 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
     let mut rest = args;
     match rest.first().map(String::as_str) {
         Some("list") => {
-            for t in targets {
-                println!("{}", t.name());
-            }
+            let names: String = targets.iter().map(|t| format!("{}\n", t.name())).collect();
+            let _ = std::io::stdout().write_all(names.as_bytes());
             return Ok(ExitCode::SUCCESS);
         }
         Some("trace") => {
@@ -277,26 +276,32 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
     }
 
     let mut failed = false;
+    let mut stdout = std::io::stdout().lock();
     for file in files {
         let path = Path::new(file);
         let case = case::read(path).map_err(|e| e.to_string())?;
-        match mode {
-            Mode::Trace => {
-                let text = target.to_trace(&case).map_err(|e| format!("{file}: {e}"))?;
-                print!("{text}");
-            }
+        let text = match mode {
+            Mode::Trace => target.to_trace(&case).map_err(|e| format!("{file}: {e}"))?,
             Mode::Run { json, quiet } => {
                 let report = target.replay(&case).map_err(|e| format!("{file}: {e}"))?;
                 failed |= !report.passed();
                 if json {
-                    let line = serde_json::to_string(&report).map_err(|e| e.to_string())?;
-                    println!("{line}");
-                } else if !(quiet && report.passed()) {
-                    println!("{file}: {}", report.render());
+                    serde_json::to_string(&report).map_err(|e| e.to_string())? + "\n"
+                } else if quiet && report.passed() {
+                    String::new()
+                } else {
+                    format!("{file}: {}\n", report.render())
                 }
             }
+        };
+        // A reader that went away (`| head`) ends the output, not the verdict.
+        if stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            break;
         }
-        let _ = std::io::stdout().flush();
     }
     Ok(if failed {
         ExitCode::FAILURE

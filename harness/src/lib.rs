@@ -15,6 +15,7 @@
 pub mod case;
 pub mod driver;
 mod handles;
+pub mod miri;
 mod panics;
 mod runner;
 mod spec;

@@ -79,12 +79,18 @@ pub enum Detector {
 impl Detector {
     /// Whether this detector needs Miri.
     pub fn is_miri(self) -> bool {
-        matches!(self, Detector::MiriStackedBorrows | Detector::MiriTreeBorrows)
+        matches!(
+            self,
+            Detector::MiriStackedBorrows | Detector::MiriTreeBorrows
+        )
     }
 
     /// Whether this detector works in a plain native run (no sanitizer, no Miri).
     pub fn is_native(self) -> bool {
-        matches!(self, Detector::Oracle | Detector::DropAccounting | Detector::Invariants)
+        matches!(
+            self,
+            Detector::Oracle | Detector::DropAccounting | Detector::Invariants
+        )
     }
 }
 
@@ -156,16 +162,38 @@ macro_rules! seeded_bugs {
 }
 
 seeded_bugs! {
-    /// Growth forgets the element being added.
-    RawBufGrowShort = "raw_buf-grow-short" in "raw_buf", OutOfBounds,
+    /// `Drain`'s drop moves one element too many when it closes the gap.
+    RawBufDrainOverread = "raw_buf-drain-overread" in "raw_buf", OutOfBounds,
         [AddressSanitizer, MiriStackedBorrows, MiriTreeBorrows]:
-        "amortised growth computes the required capacity one short, so a push writes past the end";
+        "a dropped `Drain` moves the tail with one element too many, reading past the end of a \
+         full buffer";
+    /// `shrink_to_fit` frees an empty buffer's memory but keeps the pointer.
+    RawBufShrinkDoubleFree = "raw_buf-shrink-double-free" in "raw_buf", DoubleFree,
+        [AddressSanitizer, MiriStackedBorrows, MiriTreeBorrows]:
+        "`shrink_to_fit` on an empty buffer frees the allocation but keeps pointer and capacity, \
+         so it is freed again";
+    /// `pop` reads the slot after the last element.
+    RawBufPopUninit = "raw_buf-pop-uninit" in "raw_buf", UninitRead,
+        [MiriStackedBorrows, MiriTreeBorrows, Oracle]:
+        "`pop` reads the slot past the last element (uninitialised, or out of bounds when full)";
+    /// `extend_from_slice` counts the new elements before cloning them.
+    RawBufExtendLenFirst = "raw_buf-extend-len-first" in "raw_buf", PanicSafety,
+        [MiriStackedBorrows, MiriTreeBorrows, Oracle]:
+        "`extend_from_slice` sets the length before cloning, so a panicking `Clone` leaves \
+         uninitialised slots counted as elements";
+    /// `drain(a..=b)` drains `a..b`.
+    RawBufDrainInclusive = "raw_buf-drain-inclusive" in "raw_buf", WrongResult,
+        [Oracle]:
+        "`drain` treats an inclusive range end as exclusive and drains one element too few";
 }
 
 impl Bug {
     /// The bug's catalogue entry.
     pub fn info(self) -> &'static SeededBug {
-        CATALOGUE.iter().find(|b| b.bug == self).expect("every bug is in the catalogue")
+        CATALOGUE
+            .iter()
+            .find(|b| b.bug == self)
+            .expect("every bug is in the catalogue")
     }
 
     /// The bug with this id.
@@ -199,7 +227,9 @@ pub fn active(bug: Bug) -> bool {
 pub fn selected() -> Option<Bug> {
     #[cfg(feature = "seeded-bugs")]
     {
-        imp::OVERRIDE.with(std::cell::Cell::get).unwrap_or_else(imp::from_env)
+        imp::OVERRIDE
+            .with(std::cell::Cell::get)
+            .unwrap_or_else(imp::from_env)
     }
     #[cfg(not(feature = "seeded-bugs"))]
     {
@@ -240,7 +270,9 @@ pub fn with_bug<R>(bug: Option<Bug>, f: impl FnOnce() -> R) -> R {
 /// Reads `LOCKSTEP_SEEDED_BUG`: `Ok(None)` when unset or empty, an error naming the known ids when
 /// it names no bug, or when this build cannot switch bugs on.
 pub fn from_env() -> Result<Option<Bug>, String> {
-    let Some(value) = std::env::var_os(ENV_VAR) else { return Ok(None) };
+    let Some(value) = std::env::var_os(ENV_VAR) else {
+        return Ok(None);
+    };
     let value = value.to_string_lossy();
     if value.is_empty() {
         return Ok(None);

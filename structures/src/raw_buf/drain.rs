@@ -8,6 +8,7 @@ use std::ptr::{self, NonNull};
 use std::slice;
 
 use super::RawBuf;
+use crate::seeded::{self, Bug};
 
 /// An iterator that removes a range of elements from a [`RawBuf`] and yields them by value,
 /// from either end. Created by [`RawBuf::drain`].
@@ -136,7 +137,9 @@ impl<T> Drop for Drain<'_, T> {
                         "copy dst={start} src={tail_start} len={tail_len} cap={}",
                         buf.cap
                     );
-                    // SAFETY:
+                    // Seeded bug `raw_buf-drain-overread` copies one element too many.
+                    let count = tail_len + usize::from(seeded::active(Bug::RawBufDrainOverread));
+                    // SAFETY: `count == tail_len` unless the seeded bug is on, and:
                     // 1. the source `tail_start..tail_start + tail_len` holds the initialised
                     //    tail, in bounds (field invariants);
                     // 2. the destination `start..start + tail_len` is in bounds as
@@ -144,7 +147,7 @@ impl<T> Drop for Drain<'_, T> {
                     // 3. `ptr::copy` allows the overlap; the length is set right below.
                     unsafe {
                         let base = drain.base.as_ptr();
-                        ptr::copy(base.add(tail_start), base.add(start), tail_len);
+                        ptr::copy(base.add(tail_start), base.add(start), count);
                     }
                 }
                 buf.len = start + tail_len;
@@ -185,6 +188,8 @@ fn slice_range<R: RangeBounds<usize>>(range: R, len: usize) -> Range<usize> {
         Bound::Unbounded => 0,
     };
     let end = match range.end_bound() {
+        // Seeded bug `raw_buf-drain-inclusive`: the inclusive end taken as exclusive.
+        Bound::Included(&end) if seeded::active(Bug::RawBufDrainInclusive) => end,
         Bound::Included(&end) => match end.checked_add(1) {
             Some(end) => end,
             None => panic!("attempted to index slice up to maximum usize"),

@@ -45,6 +45,8 @@ use std::ops::{Deref, DerefMut, RangeBounds};
 use std::ptr::{self, NonNull};
 use std::slice::{self, SliceIndex};
 
+use crate::seeded::{self, Bug};
+
 /// A growable contiguous buffer of `T`, managed by hand over the global allocator.
 ///
 /// `RawBuf<T>` behaves like `Vec<T>`: it dereferences to `[T]`, grows by amortised doubling
@@ -270,9 +272,12 @@ impl<T> RawBuf<T> {
             return None;
         }
         self.len -= 1;
-        // SAFETY: slot `len` (the old last one) is initialised and, with `len` decremented, no
-        // longer owned by the buffer, so reading moves the value out exactly once.
-        Some(unsafe { self.ptr.as_ptr().add(self.len).read() })
+        // Seeded bug `raw_buf-pop-uninit` reads the slot after the last element.
+        let slot = self.len + usize::from(seeded::active(Bug::RawBufPopUninit));
+        // SAFETY: `slot == len` unless the seeded bug is on; slot `len` (the old last one) is
+        // initialised and, with `len` decremented, no longer owned by the buffer, so reading
+        // moves the value out exactly once.
+        Some(unsafe { self.ptr.as_ptr().add(slot).read() })
     }
 
     /// Inserts `element` at `index`, shifting the elements after it one slot to the back.
@@ -478,8 +483,11 @@ impl<T> RawBuf<T> {
             // there is none (field invariants); `ptr` and `cap` are reset right below, so the
             // freed memory is never used again.
             unsafe { free_buffer(self.ptr, self.cap) };
-            self.ptr = NonNull::dangling();
-            self.cap = 0;
+            // Seeded bug `raw_buf-shrink-double-free` keeps the freed pointer.
+            if !seeded::active(Bug::RawBufShrinkDoubleFree) {
+                self.ptr = NonNull::dangling();
+                self.cap = 0;
+            }
         } else {
             // SAFETY: 1. `T` is not zero-sized (checked above); 2. the new capacity `len`
             // is at least `len`, and non-zero (the other branch handles 0).
@@ -505,6 +513,19 @@ impl<T> RawBuf<T> {
     {
         self.reserve(other.len());
         let (dst, cap) = (self.ptr.as_ptr(), self.cap);
+        if seeded::active(Bug::RawBufExtendLenFirst) {
+            // Seeded bug `raw_buf-extend-len-first`: the new slots are counted before they are
+            // written, so a panicking `clone` leaves uninitialised slots inside the length.
+            let start = self.len;
+            self.len += other.len();
+            for (i, item) in other.iter().enumerate() {
+                let value = item.clone();
+                // SAFETY: `start + i < start + other.len() <= cap` (reserved above): the slot is
+                // in bounds and uninitialised.
+                unsafe { dst.add(start + i).write(value) };
+            }
+            return;
+        }
         let local_len = self.len;
         // `len` is written back when the guard drops: at the end, or while unwinding out of a
         // panicking `clone`, so the elements written so far are owned by the buffer.
