@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::case::{self, Case};
 use crate::runner::{self, FailureKind, Outcome, Phase};
+use crate::shrink::{self, Budget};
 use crate::spec::Spec;
 use crate::trace::{self, TraceError};
 
@@ -137,6 +138,22 @@ impl Report {
         self.failure.is_none()
     }
 
+    /// What identifies the failure for de-duplication: its class, and where it was raised
+    /// (`file:line` of a panic or broken invariant) or else the failing op's variant.
+    pub fn signature(&self) -> Option<String> {
+        let failure = self.failure.as_ref()?;
+        let class = failure.kind.class();
+        let frame = match (failure.kind.location(), &failure.op) {
+            (Some(location), _) => location
+                .rsplit_once(':')
+                .map_or(location, |(at, _col)| at)
+                .to_owned(),
+            (None, Some(op)) => format!("op {}", op_variant(op)),
+            (None, None) => failure.phase.to_string(),
+        };
+        Some(format!("{class} at {frame}"))
+    }
+
     /// The report as people read it.
     pub fn render(&self) -> String {
         let Some(failure) = &self.failure else {
@@ -165,12 +182,69 @@ impl Report {
     }
 }
 
+/// The variant name of an op line: `Insert(index: 1, value: 2)` is `Insert`.
+fn op_variant(line: &str) -> &str {
+    line.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or(line)
+}
+
 fn indent(text: &str) -> String {
     text.lines()
         .map(|l| format!("  {l}\n"))
         .collect::<String>()
         .trim_end()
         .to_owned()
+}
+
+/// The result of shrinking a case in-process ([`shrink_case`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShrinkReport {
+    /// The failure's signature, kept by every step of the shrink.
+    pub signature: String,
+    /// Ops in the case before shrinking.
+    pub ops_before: usize,
+    /// Ops after.
+    pub ops_after: usize,
+    /// Candidates tried.
+    pub attempts: usize,
+    /// Whether the budget ran out before the shrink converged.
+    pub exhausted: bool,
+    /// The shrunk case.
+    pub trace: String,
+}
+
+/// Shrinks a failing case at the level of ops, in this process, keeping its native signature.
+///
+/// # Errors
+/// If the case is not a trace of this target, or passes (there is nothing to shrink).
+pub fn shrink_case(target: &Target, case: &Case, budget: Budget) -> Result<ShrinkReport, String> {
+    let report = target.replay(case).map_err(|e| e.to_string())?;
+    let signature = report
+        .signature()
+        .ok_or("the case passes: there is nothing to shrink")?;
+    // Ops after the failing one never ran: drop them before shrinking.
+    let lines = trace::op_lines(&report.trace);
+    let ops_before = report.ops;
+    let name = target.name();
+    let shrunk = shrink::shrink(
+        lines,
+        |candidate| {
+            let case = Case::Trace(trace::from_lines(name, candidate));
+            target
+                .replay(&case)
+                .is_ok_and(|r| r.signature().as_deref() == Some(&signature))
+        },
+        budget,
+    );
+    Ok(ShrinkReport {
+        signature,
+        ops_before,
+        ops_after: shrunk.lines.len(),
+        attempts: shrunk.attempts,
+        exhausted: shrunk.exhausted,
+        trace: trace::from_lines(name, &shrunk.lines),
+    })
 }
 
 /// The fuzz-target body: runs the bytes and, on a failure, prints the report and aborts so the
@@ -192,12 +266,15 @@ pub fn fuzz<S: Spec>(name: &'static str, data: &[u8]) {
 const USAGE: &str = "\
 usage: replay [--json] [--quiet] TARGET FILE...   run cases (fuzzer bytes or traces)
        replay trace TARGET FILE...               print cases as traces
+       replay shrink [--json] [--max-attempts N] TARGET FILE
+                                                 shrink a failing case, print the result
        replay list                               list the targets
-exit status: 0 every case passed, 1 a case failed, 2 bad input";
+exit status: 0 every case passed (or was shrunk), 1 a case failed, 2 bad input";
 
 enum Mode {
     Run { json: bool, quiet: bool },
     Trace,
+    Shrink { json: bool, budget: Budget },
 }
 
 /// The `main` of a replay binary holding `targets`. Reads `std::env::args`.
@@ -247,6 +324,13 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
             mode = Mode::Trace;
             rest = &rest[1..];
         }
+        Some("shrink") => {
+            mode = Mode::Shrink {
+                json: false,
+                budget: Budget::default(),
+            };
+            rest = &rest[1..];
+        }
         Some("-h" | "--help") => {
             println!("{USAGE}");
             return Ok(ExitCode::SUCCESS);
@@ -255,8 +339,13 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
     }
     while let Some(flag) = rest.first().filter(|a| a.starts_with("--")) {
         match (&mut mode, flag.as_str()) {
-            (Mode::Run { json, .. }, "--json") => *json = true,
+            (Mode::Run { json, .. } | Mode::Shrink { json, .. }, "--json") => *json = true,
             (Mode::Run { quiet, .. }, "--quiet") => *quiet = true,
+            (Mode::Shrink { budget, .. }, "--max-attempts") => {
+                let n = rest.get(1).and_then(|n| n.parse().ok());
+                budget.max_attempts = n.ok_or("--max-attempts takes a number")?;
+                rest = &rest[1..];
+            }
             _ => return Err(format!("unknown option `{flag}`\n{USAGE}")),
         }
         rest = &rest[1..];
@@ -282,6 +371,27 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
         let case = case::read(path).map_err(|e| e.to_string())?;
         let text = match mode {
             Mode::Trace => target.to_trace(&case).map_err(|e| format!("{file}: {e}"))?,
+            Mode::Shrink { json, budget } => {
+                let shrunk =
+                    shrink_case(target, &case, budget).map_err(|e| format!("{file}: {e}"))?;
+                if json {
+                    serde_json::to_string(&shrunk).map_err(|e| e.to_string())? + "\n"
+                } else {
+                    eprintln!(
+                        "{file}: {}: {} ops -> {} ops in {} attempts{}",
+                        shrunk.signature,
+                        shrunk.ops_before,
+                        shrunk.ops_after,
+                        shrunk.attempts,
+                        if shrunk.exhausted {
+                            " (budget exhausted)"
+                        } else {
+                            ""
+                        }
+                    );
+                    shrunk.trace
+                }
+            }
             Mode::Run { json, quiet } => {
                 let report = target.replay(&case).map_err(|e| format!("{file}: {e}"))?;
                 failed |= !report.passed();

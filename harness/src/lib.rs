@@ -18,6 +18,7 @@ mod handles;
 pub mod miri;
 mod panics;
 mod runner;
+pub mod shrink;
 mod spec;
 pub mod trace;
 mod tracked;

@@ -168,6 +168,25 @@ pub fn parse<Op: DeserializeOwned>(target: &str, text: &str) -> Result<Vec<Op>, 
     Ok(ops)
 }
 
+/// The op lines of a trace: every line that is not blank or a comment.
+pub fn op_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A trace for `target` made of `lines` (op lines, as [`op_lines`] returns them).
+pub fn from_lines(target: &str, lines: &[String]) -> String {
+    let mut text = format!("{HEADER}\n{TARGET_PREFIX}{target}\n");
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
 /// The target a trace names in its `# target:` line, if it has one.
 pub fn target_of(text: &str) -> Option<&str> {
     text.lines()
