@@ -30,6 +30,20 @@ pub mod cases {
 /// Every target of this crate, by the name of its fuzz target.
 pub static TARGETS: &[Target] = &[Target::of::<raw_buf::RawBufSpec>("raw_buf")];
 
+/// The seeded bugs of `structures`, as the `lockstep` command line reads them.
+pub fn seeded_bugs() -> Vec<lockstep::SeededBugInfo> {
+    structures::seeded::CATALOGUE
+        .iter()
+        .map(|b| lockstep::SeededBugInfo {
+            id: b.id.to_owned(),
+            target: b.target.to_owned(),
+            class: b.class.to_string(),
+            detectors: b.detectors.iter().map(ToString::to_string).collect(),
+            description: b.description.to_owned(),
+        })
+        .collect()
+}
+
 /// The target called `name`.
 pub fn target(name: &str) -> Option<Target> {
     TARGETS.iter().copied().find(|t| t.name() == name)

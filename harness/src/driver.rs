@@ -76,6 +76,23 @@ impl Target {
     }
 }
 
+/// A known bug a project seeds into its structures (see `structures::seeded` in this
+/// repository), as the replay binary publishes it to the `lockstep` command line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeededBugInfo {
+    /// The id that `LOCKSTEP_SEEDED_BUG` takes.
+    pub id: String,
+    /// The target whose structure carries it.
+    pub target: String,
+    /// How it shows: `use-after-free`, `leak`, `wrong-result`, ...
+    pub class: String,
+    /// What should catch it: `asan`, `miri-sb`, `miri-tb`, `oracle`, `drop-accounting`,
+    /// `invariants`.
+    pub detectors: Vec<String>,
+    /// What the deviation is.
+    pub description: String,
+}
+
 /// The outcome of one case, with its types erased: what replay prints and `--json` emits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
@@ -269,6 +286,7 @@ usage: replay [--json] [--quiet] TARGET FILE...   run cases (fuzzer bytes or tra
        replay shrink [--json] [--max-attempts N] TARGET FILE
                                                  shrink a failing case, print the result
        replay list                               list the targets
+       replay bugs                               list the seeded bugs (JSON lines)
 exit status: 0 every case passed (or was shrunk), 1 a case failed, 2 bad input";
 
 enum Mode {
@@ -279,7 +297,21 @@ enum Mode {
 
 /// The `main` of a replay binary holding `targets`. Reads `std::env::args`.
 pub fn main(targets: &[Target]) -> ExitCode {
+    main_with_bugs(targets, &[])
+}
+
+/// [`main`] for a project that seeds known bugs: `replay bugs` lists them for the command line.
+pub fn main_with_bugs(targets: &[Target], bugs: &[SeededBugInfo]) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("bugs") {
+        let lines: String = bugs
+            .iter()
+            .filter_map(|b| serde_json::to_string(b).ok())
+            .map(|l| l + "\n")
+            .collect();
+        let _ = std::io::stdout().write_all(lines.as_bytes());
+        return ExitCode::SUCCESS;
+    }
     match dispatch(targets, &args) {
         Ok(code) => code,
         Err(message) => {

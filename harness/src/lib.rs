@@ -23,7 +23,7 @@ mod spec;
 pub mod trace;
 mod tracked;
 
-pub use driver::{Report, Target};
+pub use driver::{Report, SeededBugInfo, Target};
 pub use handles::Handles;
 pub use panics::{PanicMessage, expect_panic};
 pub use runner::{Failure, FailureKind, Outcome, Phase, decode, run, run_bytes, run_with};

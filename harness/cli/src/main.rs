@@ -1,3 +1,99 @@
-//! The `lockstep` command line.
+//! `lockstep`: fuzzing campaigns, op-level shrinking, triage under AddressSanitizer and Miri,
+//! and the regression corpus, for the lockstep specs of a workspace.
 
-fn main() {}
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod builds;
+mod commands;
+mod engines;
+mod process;
+mod project;
+mod triage;
+mod ui;
+
+use commands::Ctx;
+
+/// Differential fuzzing of unsafe data structures: find, shrink, triage, keep.
+#[derive(Debug, Parser)]
+#[command(name = "lockstep", version, propagate_version = true)]
+struct Cli {
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    /// When to colour the output.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    /// The workspace's Cargo.toml (found from the current directory by default).
+    #[arg(long, global = true, value_name = "PATH")]
+    manifest_path: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run fuzzing campaigns, then shrink, triage and store what they find.
+    Fuzz(commands::fuzz::Args),
+    /// Shrink a failing case at the level of ops, keeping its signature.
+    Shrink(commands::shrink::Args),
+    /// Replay cases natively, with AddressSanitizer and under Miri (both aliasing models);
+    /// classify them and group them by signature.
+    Triage(commands::triage::Args),
+    /// Replay cases natively, with AddressSanitizer, or under Miri.
+    Replay(commands::replay::Args),
+    /// The regression corpus: check it, add to it, list it.
+    #[command(subcommand)]
+    Corpus(commands::corpus::Command),
+    /// Replay the minimised fuzz corpus under Miri, to find undefined behaviour that never
+    /// crashes natively.
+    Sweep(commands::sweep::Args),
+    /// List the fuzz targets.
+    Targets,
+    /// List the seeded bugs.
+    Bugs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.color {
+        Color::Always => console::set_colors_enabled(true),
+        Color::Never => console::set_colors_enabled(false),
+        Color::Auto => {}
+    }
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("{} {err:#}", console::style("error:").red().bold());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let project = project::Project::discover(cli.manifest_path.as_deref())?;
+    let ctx = Ctx {
+        project,
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Fuzz(args) => commands::fuzz::run(&ctx, args),
+        Command::Shrink(args) => commands::shrink::run(&ctx, args),
+        Command::Triage(args) => commands::triage::run(&ctx, args),
+        Command::Replay(args) => commands::replay::run(&ctx, args),
+        Command::Corpus(cmd) => commands::corpus::run(&ctx, cmd),
+        Command::Sweep(args) => commands::sweep::run(&ctx, args),
+        Command::Targets => commands::info::targets(&ctx),
+        Command::Bugs => commands::info::bugs(&ctx),
+    }
+}

@@ -1,0 +1,209 @@
+//! Building what the engines run: the replay binary natively, the replay binary with
+//! AddressSanitizer, the libFuzzer targets, and the replay binary under Miri.
+
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use lockstep::miri::MiriReplay;
+
+use crate::process;
+use crate::project::{Project, REPLAY_BIN};
+use crate::ui;
+
+/// A build may take this long (a cold build of the fuzz targets with ASan takes minutes).
+const BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
+
+/// The builds of one `lockstep` invocation, each made at most once.
+#[derive(Debug)]
+pub struct Builds<'p> {
+    project: &'p Project,
+    native: OnceCell<PathBuf>,
+    asan: OnceCell<PathBuf>,
+    miri: OnceCell<MiriReplay>,
+}
+
+impl<'p> Builds<'p> {
+    /// Nothing built yet.
+    pub fn new(project: &'p Project) -> Self {
+        Builds {
+            project,
+            native: OnceCell::new(),
+            asan: OnceCell::new(),
+            miri: OnceCell::new(),
+        }
+    }
+
+    /// Cargo features for the replay builds: the seeded bugs are compiled in when the fuzz
+    /// package has them, so one build replays every case (a bug is only on when selected).
+    fn replay_features(&self) -> Vec<String> {
+        if self.project.has_seeded_bugs {
+            vec!["seeded-bugs".into()]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The replay binary, built natively (debug, with debug assertions).
+    pub fn native_replay(&self) -> Result<&Path> {
+        if let Some(path) = self.native.get() {
+            return Ok(path);
+        }
+        let mut cmd = self.cargo(None);
+        cmd.args([
+            "build",
+            "-p",
+            &self.project.fuzz_package,
+            "--bin",
+            REPLAY_BIN,
+        ]);
+        features(&mut cmd, &self.replay_features());
+        run_build("the replay binary", &mut cmd)?;
+        Ok(self
+            .native
+            .get_or_init(|| self.project.target_dir.join("debug").join(REPLAY_BIN)))
+    }
+
+    /// The replay binary built with AddressSanitizer (and LeakSanitizer), in a target directory
+    /// of its own so it never replaces the native build.
+    pub fn asan_replay(&self) -> Result<&Path> {
+        if let Some(path) = self.asan.get() {
+            return Ok(path);
+        }
+        check_nightly(&self.project.root)?;
+        let dir = self.project.target_dir.join("lockstep-asan");
+        let mut cmd = self.cargo(Some("nightly"));
+        cmd.args([
+            "build",
+            "--release",
+            "-p",
+            &self.project.fuzz_package,
+            "--bin",
+            REPLAY_BIN,
+        ])
+        .arg("--target")
+        .arg(&self.project.host)
+        .arg("--target-dir")
+        .arg(&dir)
+        // The flags cargo-fuzz builds with, but for coverage instrumentation: ASan, and the
+        // debug assertions and overflow checks a fuzz build keeps.
+        .env(
+            "RUSTFLAGS",
+            "-Zsanitizer=address -Cdebug-assertions -Coverflow-checks",
+        );
+        features(&mut cmd, &self.replay_features());
+        run_build("the replay binary with AddressSanitizer", &mut cmd)?;
+        let path = dir
+            .join(&self.project.host)
+            .join("release")
+            .join(REPLAY_BIN);
+        Ok(self.asan.get_or_init(|| path))
+    }
+
+    /// The libFuzzer binary of `target`, built by cargo-fuzz (with ASan).
+    pub fn fuzz_target(&self, target: &str, seeded_bugs: bool) -> Result<PathBuf> {
+        check_nightly(&self.project.root)?;
+        check_cargo_fuzz()?;
+        let mut cmd = self.cargo(Some("nightly"));
+        cmd.args(["fuzz", "build", target])
+            .arg("--fuzz-dir")
+            .arg(&self.project.fuzz_dir);
+        if seeded_bugs {
+            features(&mut cmd, &["seeded-bugs".to_owned()]);
+        }
+        run_build(&format!("fuzz target {target}"), &mut cmd)?;
+        Ok(self
+            .project
+            .target_dir
+            .join(&self.project.host)
+            .join("release")
+            .join(target))
+    }
+
+    /// The replay binary under Miri, built once (the first Miri build takes a minute).
+    pub fn miri(&self) -> Result<&MiriReplay> {
+        if let Some(replay) = self.miri.get() {
+            return Ok(replay);
+        }
+        lockstep::miri::check_available(&self.project.root).map_err(anyhow::Error::msg)?;
+        let replay = MiriReplay {
+            dir: self.project.root.clone(),
+            package: self.project.fuzz_package.clone(),
+            bin: REPLAY_BIN.to_owned(),
+            features: self.replay_features(),
+            env: Vec::new(),
+            target_dir: None,
+        };
+        let mut cmd = replay.command(
+            lockstep::miri::AliasingModel::StackedBorrows,
+            &["list".into()],
+        );
+        run_build("the replay binary for Miri", &mut cmd)?;
+        Ok(self.miri.get_or_init(|| replay))
+    }
+
+    fn cargo(&self, toolchain: Option<&str>) -> Command {
+        let mut cmd = Command::new("cargo");
+        cmd.current_dir(&self.project.root);
+        if let Some(toolchain) = toolchain {
+            cmd.arg(format!("+{toolchain}"));
+        }
+        cmd
+    }
+}
+
+fn features(cmd: &mut Command, features: &[String]) {
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
+    }
+}
+
+fn run_build(what: &str, cmd: &mut Command) -> Result<()> {
+    let spinner = ui::spinner(format!("building {what}"));
+    let done = process::run(cmd, BUILD_LIMIT)?;
+    spinner.finish_and_clear();
+    if done.timed_out() {
+        bail!(
+            "building {what} took over {} minutes: stopped",
+            BUILD_LIMIT.as_secs() / 60
+        );
+    }
+    if done.code() != Some(0) {
+        let tail: Vec<&str> = done.stderr.lines().rev().take(25).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        bail!("building {what} failed:\n{}", tail.join("\n"));
+    }
+    Ok(())
+}
+
+/// Fails with the fix when the nightly toolchain is missing.
+pub fn check_nightly(dir: &Path) -> Result<()> {
+    let ok = Command::new("cargo")
+        .current_dir(dir)
+        .args(["+nightly", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        bail!(
+            "the nightly toolchain is missing (fuzzing and Miri need it): install it with \
+             `rustup toolchain install nightly` (or run scripts/setup)"
+        );
+    }
+    Ok(())
+}
+
+/// Fails with the fix when cargo-fuzz is missing.
+pub fn check_cargo_fuzz() -> Result<()> {
+    let ok = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        bail!(
+            "cargo-fuzz is not installed: `cargo install --locked cargo-fuzz` (or run scripts/setup)"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! `lockstep fuzz`.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+use super::Ctx;
+
+/// Arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Runs `lockstep fuzz`.
+pub fn run(_ctx: &Ctx, _args: Args) -> Result<ExitCode> {
+    bail!("`lockstep fuzz` is being written")
+}

@@ -1,0 +1,513 @@
+//! The engines a case is replayed with, and what their reports mean.
+//!
+//! Each engine runs the replay binary on one case and says pass or fail; a failure gets a
+//! [`Class`] and the first stack frame inside the crates under test (std, the harness and the
+//! spec stripped), which together make its signature.
+
+use std::fmt;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::Result;
+use lockstep::Report;
+use lockstep::miri::AliasingModel;
+use serde::{Deserialize, Serialize};
+
+use crate::builds::Builds;
+use crate::process::{self, Finished};
+use crate::project::Project;
+
+/// A way to replay a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    /// The replay binary, natively: the model, the invariants and the drop accounting.
+    Native,
+    /// The replay binary with AddressSanitizer and LeakSanitizer.
+    Asan,
+    /// Miri with Stacked Borrows.
+    MiriSb,
+    /// Miri with Tree Borrows.
+    MiriTb,
+}
+
+impl Engine {
+    /// Every engine, in the order triage runs them.
+    pub const ALL: [Engine; 4] = [Engine::Native, Engine::Asan, Engine::MiriSb, Engine::MiriTb];
+
+    /// The aliasing model, for the Miri engines.
+    pub fn model(self) -> Option<AliasingModel> {
+        match self {
+            Engine::MiriSb => Some(AliasingModel::StackedBorrows),
+            Engine::MiriTb => Some(AliasingModel::TreeBorrows),
+            Engine::Native | Engine::Asan => None,
+        }
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Engine::Native => "native",
+            Engine::Asan => "asan",
+            Engine::MiriSb => "miri-sb",
+            Engine::MiriTb => "miri-tb",
+        })
+    }
+}
+
+/// What kind of failure a report shows.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Class {
+    /// Memory used after it was freed.
+    UseAfterFree,
+    /// Memory outside an allocation.
+    OutOfBounds,
+    /// An allocation freed twice.
+    DoubleFree,
+    /// A pointer freed that was never allocated (or with the wrong allocator).
+    InvalidFree,
+    /// Uninitialised memory read as a value.
+    UninitRead,
+    /// An aliasing-model violation, under the named model.
+    Aliasing(AliasingModel),
+    /// A wild access (a segmentation fault on an address no allocation owns).
+    WildAccess,
+    /// Other undefined behaviour Miri reports.
+    OtherUb,
+    /// Memory or values never freed.
+    Leak,
+    /// A tracked value dropped twice.
+    DoubleDrop,
+    /// A tracked value read after its drop.
+    UseAfterDrop,
+    /// A broken invariant.
+    Invariant,
+    /// A panic in the subject.
+    Panic,
+    /// Tracked values dropped too early.
+    EarlyDrop,
+    /// An op's output differs from the model's.
+    Divergence,
+    /// The whole states differ.
+    StateMismatch,
+    /// The model panicked: a bug in the spec.
+    ModelPanic,
+    /// The process died (a signal) without a report.
+    Crash,
+}
+
+impl Class {
+    /// Whether the class is a memory error (what sanitizers and Miri report).
+    pub fn is_memory_error(&self) -> bool {
+        matches!(
+            self,
+            Class::UseAfterFree
+                | Class::OutOfBounds
+                | Class::DoubleFree
+                | Class::InvalidFree
+                | Class::UninitRead
+                | Class::Aliasing(_)
+                | Class::WildAccess
+                | Class::OtherUb
+        )
+    }
+
+    /// How telling the class is: when engines disagree, the most telling one names the
+    /// finding. Memory errors first (they say what broke), then leaks, then what the harness
+    /// sees as consequences.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Class::UseAfterFree | Class::OutOfBounds | Class::DoubleFree | Class::InvalidFree => 0,
+            Class::UninitRead | Class::Aliasing(_) => 1,
+            Class::WildAccess | Class::OtherUb => 2,
+            Class::Leak => 3,
+            Class::DoubleDrop | Class::UseAfterDrop => 4,
+            Class::Invariant | Class::Panic => 5,
+            Class::EarlyDrop | Class::Divergence | Class::StateMismatch => 6,
+            Class::ModelPanic => 7,
+            Class::Crash => 8,
+        }
+    }
+
+    /// The class of a harness failure (`FailureKind::class`).
+    pub fn of_harness(class: &str) -> Class {
+        match class {
+            "divergence" => Class::Divergence,
+            "state-mismatch" => Class::StateMismatch,
+            "invariant" => Class::Invariant,
+            "panic" => Class::Panic,
+            "model-panic" => Class::ModelPanic,
+            "leak" => Class::Leak,
+            "early-drop" => Class::EarlyDrop,
+            "double-drop" => Class::DoubleDrop,
+            "use-after-drop" => Class::UseAfterDrop,
+            _ => Class::Crash,
+        }
+    }
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Class::UseAfterFree => "use-after-free",
+            Class::OutOfBounds => "out-of-bounds",
+            Class::DoubleFree => "double-free",
+            Class::InvalidFree => "invalid-free",
+            Class::UninitRead => "uninit-read",
+            Class::Aliasing(AliasingModel::StackedBorrows) => "aliasing (stacked borrows)",
+            Class::Aliasing(AliasingModel::TreeBorrows) => "aliasing (tree borrows)",
+            Class::WildAccess => "wild-access",
+            Class::OtherUb => "undefined-behavior",
+            Class::Leak => "leak",
+            Class::DoubleDrop => "double-drop",
+            Class::UseAfterDrop => "use-after-drop",
+            Class::Invariant => "invariant",
+            Class::Panic => "panic",
+            Class::EarlyDrop => "early-drop",
+            Class::Divergence => "divergence",
+            Class::StateMismatch => "state-mismatch",
+            Class::ModelPanic => "model-panic",
+            Class::Crash => "crash",
+        })
+    }
+}
+
+/// A failure one engine saw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Its class.
+    pub class: Class,
+    /// The first frame inside the crates under test (`file:line`, relative to the root), or
+    /// for harness failures without one, the failing op (`op Insert`).
+    pub frame: String,
+    /// One line saying what happened.
+    pub summary: String,
+}
+
+impl Finding {
+    /// The signature: class and frame. Aliasing keeps only "aliasing", so a violation both
+    /// models report is one finding.
+    pub fn signature(&self) -> String {
+        let class = match self.class {
+            Class::Aliasing(_) => "aliasing".to_owned(),
+            ref other => other.to_string(),
+        };
+        format!("{class} at {}", self.frame)
+    }
+}
+
+/// What one engine said about one case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "verdict")]
+pub enum Verdict {
+    /// Every check held.
+    Pass,
+    /// A failure.
+    Fail(Finding),
+    /// The engine could not judge (a build failed, the case was rejected, time ran out).
+    Error {
+        /// Why.
+        message: String,
+    },
+}
+
+impl Verdict {
+    /// The finding, if it failed.
+    pub fn finding(&self) -> Option<&Finding> {
+        match self {
+            Verdict::Fail(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// A short cell for tables: `pass`, the class, or `error`.
+    pub fn cell(&self) -> String {
+        match self {
+            Verdict::Pass => "pass".to_owned(),
+            Verdict::Fail(f) => f.class.to_string(),
+            Verdict::Error { .. } => "error".to_owned(),
+        }
+    }
+}
+
+/// Time limits per engine.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// For a native or ASan replay.
+    pub native: Duration,
+    /// For one Miri replay.
+    pub miri: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            native: Duration::from_secs(60),
+            miri: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Replays `case` of `target` with `engine`, with `seeded_bug` switched on if given.
+pub fn replay(
+    project: &Project,
+    builds: &Builds<'_>,
+    engine: Engine,
+    target: &str,
+    case: &Path,
+    seeded_bug: Option<&str>,
+    limits: Limits,
+) -> Result<Verdict> {
+    let args = ["--json".into(), target.into(), case.as_os_str().to_owned()];
+    let done = match engine {
+        Engine::Native | Engine::Asan => {
+            let bin = match engine {
+                Engine::Native => builds.native_replay()?,
+                _ => builds.asan_replay()?,
+            };
+            let mut cmd = Command::new(bin);
+            cmd.args(&args)
+                .current_dir(&project.root)
+                .env("RUST_BACKTRACE", "1");
+            match seeded_bug {
+                Some(id) => cmd.env("LOCKSTEP_SEEDED_BUG", id),
+                None => cmd.env_remove("LOCKSTEP_SEEDED_BUG"),
+            };
+            if engine == Engine::Asan {
+                // exitcode: tell a sanitizer report from a harness failure (exit 1).
+                // detect_stack_use_after_return=0: as in the fuzz targets (see lockstep's
+                // fuzz_target!), unwinding would pay for it on every contract panic.
+                cmd.env(
+                    "ASAN_OPTIONS",
+                    "exitcode=86:detect_leaks=1:detect_stack_use_after_return=0:abort_on_error=0",
+                );
+            }
+            process::run(&mut cmd, limits.native)?
+        }
+        Engine::MiriSb | Engine::MiriTb => {
+            let mut replay = builds.miri()?.clone();
+            if let Some(id) = seeded_bug {
+                replay.env.push(("LOCKSTEP_SEEDED_BUG".into(), id.into()));
+            }
+            let model = engine.model().expect("a Miri engine has a model");
+            let mut cmd = replay.command(model, &args);
+            // A Miri run's own backtrace is all we read; the harness's would cost minutes.
+            cmd.env_remove("RUST_BACKTRACE");
+            process::run(&mut cmd, limits.miri)?
+        }
+    };
+    Ok(judge(project, engine, &done, limits))
+}
+
+/// Reads what a replay printed.
+pub fn judge(project: &Project, engine: Engine, done: &Finished, limits: Limits) -> Verdict {
+    if done.timed_out() {
+        let (limit, flag) = match engine {
+            Engine::MiriSb | Engine::MiriTb => (limits.miri, "--miri-timeout"),
+            _ => (limits.native, "--timeout"),
+        };
+        return Verdict::Error {
+            message: format!(
+                "{engine} replay ran past its limit of {}s: raise it with {flag}, or shrink the case",
+                limit.as_secs()
+            ),
+        };
+    }
+    if let Some(finding) = sanitizer_report(project, &done.stderr) {
+        return Verdict::Fail(finding);
+    }
+    if let Some(finding) = miri_report(project, engine, &done.stderr) {
+        return Verdict::Fail(finding);
+    }
+    let report = done
+        .stdout
+        .lines()
+        .find_map(|l| serde_json::from_str::<Report>(l).ok());
+    match (done.code(), report) {
+        (Some(0), Some(_)) => Verdict::Pass,
+        (Some(1), Some(report)) if !report.passed() => {
+            Verdict::Fail(harness_finding(project, &report))
+        }
+        (_, _) if done.signal().is_some() => Verdict::Fail(Finding {
+            class: Class::Crash,
+            frame: "unknown".to_owned(),
+            summary: format!(
+                "the process died of signal {} without a report (run it under ASan or Miri)",
+                done.signal().unwrap_or_default()
+            ),
+        }),
+        _ => Verdict::Error {
+            message: done
+                .stderr
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("the replay printed nothing")
+                .trim()
+                .to_owned(),
+        },
+    }
+}
+
+/// A harness failure, with the first subject frame of its backtrace when it has one.
+fn harness_finding(project: &Project, report: &Report) -> Finding {
+    let failure = report.failure.as_ref().expect("a failing report");
+    let kind = &failure.kind;
+    let class = Class::of_harness(kind.class());
+    let from_backtrace = match kind {
+        lockstep::FailureKind::Panic {
+            backtrace: Some(bt),
+            ..
+        } => rust_backtrace_frame(project, bt),
+        _ => None,
+    };
+    let frame = from_backtrace.or_else(|| {
+        report.signature().and_then(|s| {
+            s.split_once(" at ")
+                .map(|(_, frame)| project.relative(frame).to_owned())
+        })
+    });
+    let summary = kind
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    Finding {
+        class,
+        frame: frame.unwrap_or_else(|| failure.phase.to_string()),
+        summary,
+    }
+}
+
+/// The first frame of a std backtrace inside the crates under test.
+fn rust_backtrace_frame(project: &Project, backtrace: &str) -> Option<String> {
+    backtrace
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("at "))
+        .map(|at| strip_column(project.relative(at.trim())))
+        .find(|file| project.is_subject_file(file))
+}
+
+/// `file:line:col` to `file:line`.
+fn strip_column(location: &str) -> String {
+    let mut parts = location.rsplitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(_col), Some(line), Some(file)) if line.chars().all(|c| c.is_ascii_digit()) => {
+            format!("{file}:{line}")
+        }
+        _ => location.to_owned(),
+    }
+}
+
+/// An AddressSanitizer or LeakSanitizer report in `stderr`.
+fn sanitizer_report(project: &Project, stderr: &str) -> Option<Finding> {
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("ERROR: AddressSanitizer:") || l.contains("ERROR: LeakSanitizer:"))?;
+    let what = line
+        .split_once("Sanitizer: ")
+        .map_or(line, |(_, w)| w)
+        .trim();
+    let class = if what.starts_with("detected memory leaks") {
+        Class::Leak
+    } else if what.starts_with("heap-use-after-free") || what.starts_with("use-after-poison") {
+        Class::UseAfterFree
+    } else if what.contains("buffer-overflow")
+        || what.contains("buffer-underflow")
+        || what.starts_with("container-overflow")
+    {
+        Class::OutOfBounds
+    } else if what.starts_with("attempting double-free") {
+        Class::DoubleFree
+    } else if what.starts_with("attempting free")
+        || what.starts_with("alloc-dealloc-mismatch")
+        || what.starts_with("bad-free")
+    {
+        Class::InvalidFree
+    } else if what.starts_with("SEGV") {
+        Class::WildAccess
+    } else {
+        Class::OtherUb
+    };
+    // `    #3 0x55d3 in structures::raw_buf::Foo::bar /abs/structures/src/raw_buf/mod.rs:150:25`
+    let start = stderr.find(line).unwrap_or(0);
+    let frame = stderr[start..]
+        .lines()
+        .filter(|l| l.trim_start().starts_with('#'))
+        .filter_map(|l| l.rsplit(' ').next())
+        .map(|at| strip_column(project.relative(at)))
+        .find(|file| project.is_subject_file(file));
+    let summary = what.split(" on address").next().unwrap_or(what).to_owned();
+    Some(Finding {
+        class,
+        frame: frame.unwrap_or_else(|| "unknown".to_owned()),
+        summary,
+    })
+}
+
+/// A Miri report (undefined behaviour or a leak) in `stderr`.
+fn miri_report(project: &Project, engine: Engine, stderr: &str) -> Option<Finding> {
+    let (index, line) = stderr.lines().enumerate().find(|(_, l)| {
+        l.starts_with("error: Undefined Behavior") || l.starts_with("error: memory leaked")
+    })?;
+    let message = line.trim_start_matches("error: ").trim();
+    let rest: Vec<&str> = stderr.lines().skip(index).collect();
+    let mentions = |needle: &str| rest.iter().take(40).any(|l| l.contains(needle));
+    // Frames: `--> file:line:col` right under the message, then the backtrace's `at` lines.
+    let frames: Vec<String> = rest
+        .iter()
+        .filter_map(|l| {
+            let l = l.trim();
+            l.strip_prefix("--> ")
+                .or_else(|| l.strip_prefix("at "))
+                .map(|at| {
+                    let at = at.split(": ").next().unwrap_or(at);
+                    strip_column(project.relative(at.trim()))
+                })
+        })
+        .collect();
+    let deallocating = rest
+        .iter()
+        .take(12)
+        .any(|l| l.contains("dealloc") || l.contains("free_buffer"));
+    let class = if message.starts_with("memory leaked") {
+        Class::Leak
+    } else if mentions("Stacked Borrows") || message.contains("borrow stack") {
+        Class::Aliasing(AliasingModel::StackedBorrows)
+    } else if mentions("Tree Borrows") || message.contains("is forbidden") {
+        Class::Aliasing(AliasingModel::TreeBorrows)
+    } else if message.contains("has been freed") || message.contains("use-after-free") {
+        if deallocating {
+            Class::DoubleFree
+        } else {
+            Class::UseAfterFree
+        }
+    } else if message.contains("out-of-bounds")
+        || message.contains("out of bounds")
+        || message.contains("from the end of the allocation")
+    {
+        Class::OutOfBounds
+    } else if message.contains("uninitialized") {
+        Class::UninitRead
+    } else {
+        Class::OtherUb
+    };
+    let class = match (class, engine.model()) {
+        // The engine knows the model it ran under, whatever words the message used.
+        (Class::Aliasing(_), Some(model)) => Class::Aliasing(model),
+        (class, _) => class,
+    };
+    let frame = frames.into_iter().find(|f| project.is_subject_file(f));
+    Some(Finding {
+        class,
+        frame: frame.unwrap_or_else(|| "unknown".to_owned()),
+        summary: message.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests;
