@@ -9,22 +9,24 @@ use lockstep::Target;
 
 pub mod raw_buf;
 
-/// The committed cases under `corpora/`, embedded at build time (see `build.rs`).
+/// The regression corpus under `corpora/`, embedded at build time (see `build.rs`).
 pub mod cases {
-    /// A committed input for a seeded bug: it must pass without the bug and be caught with it.
+    /// A stored regression case.
     #[derive(Clone, Copy, Debug)]
-    pub struct SeededCase {
+    pub struct RegressionCase {
         /// The target it runs on.
         pub target: &'static str,
-        /// The seeded bug it catches (the file's stem).
-        pub bug_id: &'static str,
-        /// The file it came from.
+        /// Its name.
+        pub name: &'static str,
+        /// Its trace file.
         pub path: &'static str,
-        /// Its text.
+        /// The trace.
         pub trace: &'static str,
+        /// The metadata (TOML).
+        pub meta: &'static str,
     }
 
-    include!(concat!(env!("OUT_DIR"), "/cases.rs"));
+    include!(concat!(env!("OUT_DIR"), "/regressions.rs"));
 }
 
 /// Every target of this crate, by the name of its fuzz target.

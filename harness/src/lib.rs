@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod case;
+pub mod corpus;
 pub mod driver;
 mod handles;
 pub mod miri;

@@ -385,11 +385,12 @@ fn harness_finding(project: &Project, report: &Report) -> Finding {
 
 /// The first frame of a std backtrace inside the crates under test.
 fn rust_backtrace_frame(project: &Project, backtrace: &str) -> Option<String> {
-    backtrace
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("at "))
-        .map(|at| strip_column(project.relative(at.trim())))
-        .find(|file| project.is_subject_file(file))
+    project.signature_frame(
+        backtrace
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("at "))
+            .map(|at| strip_column(project.relative(at.trim()))),
+    )
 }
 
 /// `file:line:col` to `file:line`.
@@ -435,12 +436,13 @@ fn sanitizer_report(project: &Project, stderr: &str) -> Option<Finding> {
     };
     // `    #3 0x55d3 in structures::raw_buf::Foo::bar /abs/structures/src/raw_buf/mod.rs:150:25`
     let start = stderr.find(line).unwrap_or(0);
-    let frame = stderr[start..]
-        .lines()
-        .filter(|l| l.trim_start().starts_with('#'))
-        .filter_map(|l| l.rsplit(' ').next())
-        .map(|at| strip_column(project.relative(at)))
-        .find(|file| project.is_subject_file(file));
+    let frame = project.signature_frame(
+        stderr[start..]
+            .lines()
+            .filter(|l| l.trim_start().starts_with('#'))
+            .filter_map(|l| l.rsplit(' ').next())
+            .map(|at| strip_column(project.relative(at))),
+    );
     let summary = what.split(" on address").next().unwrap_or(what).to_owned();
     Some(Finding {
         class,
@@ -501,7 +503,7 @@ fn miri_report(project: &Project, engine: Engine, stderr: &str) -> Option<Findin
         (Class::Aliasing(_), Some(model)) => Class::Aliasing(model),
         (class, _) => class,
     };
-    let frame = frames.into_iter().find(|f| project.is_subject_file(f));
+    let frame = project.signature_frame(frames);
     Some(Finding {
         class,
         frame: frame.unwrap_or_else(|| "unknown".to_owned()),

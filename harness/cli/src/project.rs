@@ -149,6 +149,26 @@ impl Project {
         let path = self.root.join(self.relative(file));
         self.subject_dirs.iter().any(|d| path.starts_with(d))
     }
+
+    /// The frame a signature names, from a stack's files (innermost first): the first in a crate
+    /// under test, else the first in the spec (the fuzz package), else none.
+    pub fn signature_frame(&self, files: impl IntoIterator<Item = String>) -> Option<String> {
+        let mut in_spec = None;
+        for file in files {
+            if self.is_subject_file(&file) {
+                return Some(file);
+            }
+            if in_spec.is_none()
+                && self
+                    .root
+                    .join(self.relative(&file))
+                    .starts_with(&self.fuzz_dir)
+            {
+                in_spec = Some(file);
+            }
+        }
+        in_spec
+    }
 }
 
 fn str_at<'a>(v: &'a Value, key: &str) -> Result<&'a str> {

@@ -1,19 +1,512 @@
-//! `lockstep corpus`.
+//! `lockstep corpus`: the regression corpus under `corpora/<target>/regressions/`.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use lockstep::corpus::{self, CaseMeta, Expect, StoredCase};
+use serde::Serialize;
 
-use super::Ctx;
+use super::triage::{EngineArgs, short_name};
+use super::{Ctx, status};
+use crate::builds::Builds;
+use crate::engines::{self, Engine, Limits, Verdict};
+use crate::project::Project;
+use crate::triage::{self, Triaged};
+use crate::ui;
 
-/// Corpus subcommands.
+/// The corpus subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Check every case.
-    Check,
+    /// Replay every case and check it gives its stored verdict.
+    Check(CheckArgs),
+    /// Triage a failing case and store it (refused if its signature is already stored).
+    Add(AddArgs),
+    /// List the stored cases.
+    List {
+        /// Only these targets.
+        targets: Vec<String>,
+    },
+    /// Recompute the checksums of cases whose trace was edited on purpose.
+    Rehash {
+        /// The target.
+        target: String,
+        /// The cases' names.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
 }
 
-/// Runs `lockstep corpus`.
-pub fn run(_ctx: &Ctx, _cmd: Command) -> Result<ExitCode> {
-    bail!("`lockstep corpus` is being written")
+/// `lockstep corpus check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Only these targets (all by default).
+    targets: Vec<String>,
+    /// Also replay under Miri, in both aliasing models.
+    #[arg(long)]
+    miri: bool,
+    /// Also replay with AddressSanitizer.
+    #[arg(long)]
+    asan: bool,
+    /// Time limit for one native or ASan replay, in seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    timeout: u64,
+    /// Time limit for one Miri replay, in seconds.
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    miri_timeout: u64,
+}
+
+/// `lockstep corpus add`.
+#[derive(Debug, clap::Args)]
+pub struct AddArgs {
+    /// The target.
+    target: String,
+    /// The case: fuzzer bytes or a trace (shrink it first with `lockstep shrink`).
+    file: PathBuf,
+    /// The verdict it must give: `pass` once the bug is fixed (the default without a seeded
+    /// bug), `fail` while it must still be detected (the default with one).
+    #[arg(long, value_parser = parse_expect)]
+    expect: Option<Expect>,
+    /// Who found it, for the record.
+    #[arg(long, default_value = "lockstep corpus add")]
+    found_by: String,
+    #[command(flatten)]
+    engines: EngineArgs,
+}
+
+fn parse_expect(s: &str) -> Result<Expect, String> {
+    match s {
+        "pass" => Ok(Expect::Pass),
+        "fail" => Ok(Expect::Fail),
+        _ => Err("the verdicts are `pass` and `fail`".to_owned()),
+    }
+}
+
+/// Runs a `lockstep corpus` subcommand.
+pub fn run(ctx: &Ctx, cmd: Command) -> Result<ExitCode> {
+    match cmd {
+        Command::Check(args) => check(ctx, &args),
+        Command::Add(args) => add(ctx, &args),
+        Command::List { targets } => list(ctx, &targets),
+        Command::Rehash { target, names } => rehash(ctx, &target, &names),
+    }
+}
+
+/// The cases of `targets` (every target when empty).
+pub fn cases(project: &Project, targets: &[String]) -> Result<Vec<StoredCase>> {
+    let targets: Vec<&String> = if targets.is_empty() {
+        project.targets.iter().collect()
+    } else {
+        targets.iter().collect()
+    };
+    let mut all = Vec::new();
+    for target in targets {
+        project.check_target(target)?;
+        let stored = corpus::read_dir(&project.corpus_dir(target, "regressions"))?;
+        for case in &stored {
+            if case.meta.target != *target {
+                bail!(
+                    "{}: stored under `{target}` but its metadata says `{}`",
+                    case.trace_path.display(),
+                    case.meta.target
+                );
+            }
+        }
+        all.extend(stored);
+    }
+    Ok(all)
+}
+
+/// What checking one case found.
+#[derive(Debug, Serialize)]
+struct Checked {
+    case: String,
+    target: String,
+    expect: Expect,
+    /// Per engine: what it said with the case's seeded bug on, and without it.
+    cells: Vec<(Engine, String)>,
+    ok: bool,
+    /// Why it does not give its verdict.
+    problems: Vec<String>,
+    /// Engines that would be needed to check its detection fully.
+    unchecked: Vec<String>,
+}
+
+fn check(ctx: &Ctx, args: &CheckArgs) -> Result<ExitCode> {
+    let cases = cases(&ctx.project, &args.targets)?;
+    let builds = Builds::new(&ctx.project);
+    let mut engines = vec![Engine::Native];
+    if args.asan {
+        engines.push(Engine::Asan);
+    }
+    if args.miri {
+        engines.extend([Engine::MiriSb, Engine::MiriTb]);
+    }
+    let limits = Limits {
+        native: std::time::Duration::from_secs(args.timeout),
+        miri: std::time::Duration::from_secs(args.miri_timeout),
+    };
+    let mut checked = Vec::new();
+    for case in &cases {
+        let spinner = ui::spinner(format!("checking {}/{}", case.meta.target, case.name));
+        let result = check_case(&ctx.project, &builds, case, &engines, limits);
+        spinner.finish_and_clear();
+        checked.push(result?);
+    }
+    let failed = checked.iter().filter(|c| !c.ok).count();
+    let partial = checked
+        .iter()
+        .filter(|c| c.ok && !c.unchecked.is_empty())
+        .count();
+    if ctx.json {
+        println!("{}", serde_json::to_string(&checked)?);
+        return Ok(status(failed > 0));
+    }
+    let mut header = vec!["case", "target", "expect"];
+    let names: Vec<String> = engines.iter().map(ToString::to_string).collect();
+    header.extend(names.iter().map(String::as_str));
+    header.push("result");
+    let rows: Vec<Vec<String>> = checked
+        .iter()
+        .map(|c| {
+            let mut row = vec![c.case.clone(), c.target.clone(), c.expect.to_string()];
+            row.extend(c.cells.iter().map(|(_, cell)| cell.clone()));
+            row.push(if !c.ok {
+                console::style("WRONG VERDICT").red().bold().to_string()
+            } else if c.unchecked.is_empty() {
+                console::style("ok").green().to_string()
+            } else {
+                format!(
+                    "ok (detection not checked: needs {})",
+                    c.unchecked.join(", ")
+                )
+            });
+            row
+        })
+        .collect();
+    print!("{}", ui::table(&header, &rows));
+    for c in checked.iter().filter(|c| !c.ok) {
+        for problem in &c.problems {
+            println!("{}/{}: {problem}", c.target, c.case);
+        }
+    }
+    println!(
+        "\n{} cases: {} give their verdict, {} do not{}",
+        checked.len(),
+        checked.len() - failed,
+        failed,
+        if partial > 0 {
+            format!(
+                "; {partial} were checked without the engines that detect them (add --asan / --miri)"
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(status(failed > 0))
+}
+
+/// The replay of one case by one engine, its seeded bug on or off.
+fn replay(
+    project: &Project,
+    builds: &Builds<'_>,
+    engine: Engine,
+    case: &StoredCase,
+    bug: Option<&str>,
+    limits: Limits,
+) -> Result<Verdict> {
+    engines::replay(
+        project,
+        builds,
+        engine,
+        &case.meta.target,
+        &case.trace_path,
+        bug,
+        limits,
+    )
+}
+
+fn check_case(
+    project: &Project,
+    builds: &Builds<'_>,
+    case: &StoredCase,
+    engines: &[Engine],
+    limits: Limits,
+) -> Result<Checked> {
+    let meta = &case.meta;
+    let bug = meta.seeded_bug.as_deref();
+    let mut cells = Vec::new();
+    let mut problems = Vec::new();
+    let saw = meta.engines_that_saw();
+    for &engine in engines {
+        let with = replay(project, builds, engine, case, bug, limits)?;
+        let mut cell = with.cell();
+        match (meta.expect, &with) {
+            (_, Verdict::Error { message }) => problems.push(format!("{engine}: {message}")),
+            (Expect::Pass, Verdict::Fail(f)) => {
+                problems.push(format!(
+                    "{engine}: expected to pass, but fails: {}",
+                    f.signature()
+                ));
+            }
+            (Expect::Fail, _) => {
+                let wanted = meta.class_seen_by(&engine.to_string());
+                let got = with.finding().map(|f| f.class.to_string());
+                if let Some(wanted) = wanted {
+                    if got.as_deref() != Some(wanted) {
+                        problems.push(format!(
+                            "{engine}: expected {wanted}{}, but it {}",
+                            bug.map(|b| format!(" with seeded bug {b}"))
+                                .unwrap_or_default(),
+                            got.map_or("passes".to_owned(), |g| format!("shows {g}"))
+                        ));
+                    }
+                }
+                if let Some(bug) = bug {
+                    let without = replay(project, builds, engine, case, None, limits)?;
+                    if without != Verdict::Pass {
+                        problems.push(format!(
+                            "{engine}: must pass without seeded bug {bug}, but: {}",
+                            without.cell()
+                        ));
+                    }
+                    cell = format!("{cell} / {}", without.cell());
+                }
+            }
+            (Expect::Pass, Verdict::Pass) => {}
+        }
+        cells.push((engine, ui::verdict_cell(&cell)));
+    }
+    // A failing case none of whose detecting engines ran was only checked to pass without its
+    // bug: say which engines its detection needs.
+    let detected_by_a_run_engine = engines
+        .iter()
+        .any(|e| saw.contains(&e.to_string().as_str()));
+    let unchecked: Vec<String> = match meta.expect {
+        Expect::Fail if !detected_by_a_run_engine => saw.iter().map(|e| (*e).to_owned()).collect(),
+        _ => Vec::new(),
+    };
+    Ok(Checked {
+        case: case.name.clone(),
+        target: meta.target.clone(),
+        expect: meta.expect,
+        cells,
+        ok: problems.is_empty(),
+        problems,
+        unchecked,
+    })
+}
+
+/// What storing a triaged case did.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "stored")]
+pub enum Stored {
+    /// A new case, with its name.
+    New {
+        /// Its name.
+        name: String,
+    },
+    /// A case with this signature (and seeded bug) was already stored, under this name.
+    Duplicate {
+        /// The existing case's name.
+        name: String,
+    },
+}
+
+/// Stores a triaged, failing case: its trace, its bytes (when it was found as bytes) and its
+/// metadata. Nothing existing is replaced: a case with the same signature (and seeded bug) is a
+/// duplicate, and files are created, never overwritten.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "everything a stored case records"
+)]
+pub fn store(
+    project: &Project,
+    target: &str,
+    trace: &str,
+    bytes: Option<&[u8]>,
+    triaged: &Triaged,
+    seeded_bug: Option<&str>,
+    expect: Expect,
+    ops_before_shrink: Option<usize>,
+    found_by: &str,
+) -> Result<Stored> {
+    let signature = triaged
+        .signature()
+        .context("the case passes under every engine: a regression case records a failure")?;
+    let dir = project.corpus_dir(target, "regressions");
+    for existing in corpus::read_dir(&dir)? {
+        if existing.meta.signature == signature && existing.meta.seeded_bug.as_deref() == seeded_bug
+        {
+            return Ok(Stored::Duplicate {
+                name: existing.name,
+            });
+        }
+    }
+    let meta = CaseMeta {
+        target: target.to_owned(),
+        expect,
+        seeded_bug: seeded_bug.map(str::to_owned),
+        signature,
+        classes: triaged.classes_seen(),
+        ops: lockstep::trace::op_lines(trace).len(),
+        ops_before_shrink,
+        found_by: found_by.to_owned(),
+        trace_checksum: corpus::checksum(trace.as_bytes()),
+        bytes_checksum: bytes.map(corpus::checksum),
+    };
+    let name = corpus::case_name(&meta);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = |ext: &str| dir.join(format!("{name}.{ext}"));
+    super::shrink::write_new(&path("trace"), trace)?;
+    if let Some(bytes) = bytes {
+        write_new_bytes(&path("bin"), bytes)?;
+    }
+    // The metadata last: a case without it is visibly incomplete (an orphan trace).
+    super::shrink::write_new(
+        &path("toml"),
+        &corpus::meta_text(&meta).map_err(anyhow::Error::msg)?,
+    )?;
+    Ok(Stored::New { name })
+}
+
+fn write_new_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+fn add(ctx: &Ctx, args: &AddArgs) -> Result<ExitCode> {
+    ctx.project.check_target(&args.target)?;
+    let case = lockstep::case::read(&args.file)?;
+    let builds = Builds::new(&ctx.project);
+    let seeded = args.engines.seeded_bug.as_deref();
+    if let Some(id) = seeded {
+        ctx.seeded_bug(&builds, id, Some(&args.target))?;
+    }
+    let engines = triage::parse_engines(&args.engines.engines)?;
+    let spinner = ui::spinner(format!("triaging {}", args.file.display()));
+    let triaged = triage::triage(
+        &ctx.project,
+        &builds,
+        &args.target,
+        &args.file,
+        &engines,
+        seeded,
+        args.engines.limits(),
+    );
+    spinner.finish_and_clear();
+    let triaged = triaged?;
+    let trace = super::shrink::to_trace(&builds, &args.target, &args.file)?;
+    let bytes = match &case {
+        lockstep::case::Case::Bytes(b) => Some(b.as_slice()),
+        lockstep::case::Case::Trace(_) => None,
+    };
+    let expect = args.expect.unwrap_or(if seeded.is_some() {
+        Expect::Fail
+    } else {
+        Expect::Pass
+    });
+    let stored = store(
+        &ctx.project,
+        &args.target,
+        &trace,
+        bytes,
+        &triaged,
+        seeded,
+        expect,
+        None,
+        &args.found_by,
+    )?;
+    if ctx.json {
+        println!("{}", serde_json::to_string(&stored)?);
+    }
+    match stored {
+        Stored::New { name } => {
+            if !ctx.json {
+                println!(
+                    "stored {} as corpora/{}/regressions/{name} ({}; expect {expect})",
+                    short_name(&args.file),
+                    args.target,
+                    triaged.signature().unwrap_or_default()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Stored::Duplicate { name } => {
+            if !ctx.json {
+                println!(
+                    "refused: {} has the signature of the stored case {name} ({})",
+                    short_name(&args.file),
+                    triaged.signature().unwrap_or_default()
+                );
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn list(ctx: &Ctx, targets: &[String]) -> Result<ExitCode> {
+    let cases = cases(&ctx.project, targets)?;
+    if ctx.json {
+        let metas: Vec<(&str, &CaseMeta)> =
+            cases.iter().map(|c| (c.name.as_str(), &c.meta)).collect();
+        println!("{}", serde_json::to_string(&metas)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = cases
+        .iter()
+        .map(|c| {
+            let m = &c.meta;
+            vec![
+                c.name.clone(),
+                m.target.clone(),
+                m.expect.to_string(),
+                m.seeded_bug.clone().unwrap_or_else(|| "-".into()),
+                m.ops.to_string(),
+                m.signature.clone(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        ui::table(
+            &["case", "target", "expect", "seeded bug", "ops", "signature"],
+            &rows
+        )
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rehash(ctx: &Ctx, target: &str, names: &[String]) -> Result<ExitCode> {
+    ctx.project.check_target(target)?;
+    let dir = ctx.project.corpus_dir(target, "regressions");
+    for name in names {
+        let meta_path = dir.join(format!("{name}.toml"));
+        let text = std::fs::read_to_string(&meta_path)
+            .with_context(|| format!("reading {}", meta_path.display()))?;
+        let mut meta: CaseMeta =
+            toml::from_str(&text).with_context(|| format!("reading {}", meta_path.display()))?;
+        let trace = std::fs::read(dir.join(format!("{name}.trace")))
+            .with_context(|| format!("reading {name}.trace"))?;
+        meta.trace_checksum = corpus::checksum(&trace);
+        meta.ops = lockstep::trace::op_lines(&String::from_utf8_lossy(&trace)).len();
+        if meta.bytes_checksum.is_some() {
+            let bytes = std::fs::read(dir.join(format!("{name}.bin")))
+                .with_context(|| format!("reading {name}.bin"))?;
+            meta.bytes_checksum = Some(corpus::checksum(&bytes));
+        }
+        std::fs::write(
+            &meta_path,
+            corpus::meta_text(&meta).map_err(anyhow::Error::msg)?,
+        )
+        .with_context(|| format!("writing {}", meta_path.display()))?;
+        println!("rehashed {target}/{name}");
+    }
+    Ok(ExitCode::SUCCESS)
 }

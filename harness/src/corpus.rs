@@ -1,0 +1,390 @@
+//! The regression corpus: one case per finding, kept under `corpora/<target>/regressions/`.
+//!
+//! A case is three files with one name:
+//!
+//! * `<name>.trace`: the (shrunk) ops, the canonical form, reviewed like code;
+//! * `<name>.toml`: what it is and the verdict it must give ([`CaseMeta`]);
+//! * `<name>.bin`: the fuzzer bytes it was found as, when it was found by a fuzzer.
+//!
+//! The verdict is [`Expect::Pass`], "passes on the fixed code", or [`Expect::Fail`], "still
+//! fails": with its seeded bug switched on, the case is still detected (and it passes with the
+//! bug off). Checksums in the metadata catch a trace or bytes file that was truncated or edited
+//! without updating it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The verdict a case must give.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expect {
+    /// Every engine passes: the bug it found is fixed.
+    Pass,
+    /// It fails with its signature (with its seeded bug switched on, if it has one).
+    Fail,
+}
+
+impl fmt::Display for Expect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Expect::Pass => "pass",
+            Expect::Fail => "fail",
+        })
+    }
+}
+
+/// A case's metadata, `<name>.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseMeta {
+    /// The target it runs on.
+    pub target: String,
+    /// The verdict it must give.
+    pub expect: Expect,
+    /// The seeded bug switched on while it runs, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeded_bug: Option<String>,
+    /// The failure's signature when it was stored: class and first frame in the crate under
+    /// test.
+    pub signature: String,
+    /// Every class seen, with the engines that saw it: `out-of-bounds (asan, miri-sb)`.
+    pub classes: Vec<String>,
+    /// Ops in the trace.
+    pub ops: usize,
+    /// Ops before shrinking, when it was shrunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ops_before_shrink: Option<usize>,
+    /// Who found it: `lockstep fuzz`, `lockstep sweep`, `hand-written`, ...
+    pub found_by: String,
+    /// [`checksum`] of the trace file.
+    pub trace_checksum: String,
+    /// [`checksum`] of the bytes file, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_checksum: Option<String>,
+}
+
+impl CaseMeta {
+    /// The engines that saw the stored failure, from [`CaseMeta::classes`] (`native`, `asan`,
+    /// `miri-sb`, `miri-tb`).
+    pub fn engines_that_saw(&self) -> Vec<&str> {
+        let mut engines: Vec<&str> = self
+            .classes
+            .iter()
+            .filter_map(|c| c.rsplit_once(" (").and_then(|(_, e)| e.strip_suffix(')')))
+            .flat_map(|e| e.split(", "))
+            .collect();
+        engines.sort_unstable();
+        engines.dedup();
+        engines
+    }
+
+    /// The class the given engine saw, if it saw one.
+    pub fn class_seen_by(&self, engine: &str) -> Option<&str> {
+        self.classes.iter().find_map(|c| {
+            let (class, engines) = c.rsplit_once(" (")?;
+            engines
+                .strip_suffix(')')?
+                .split(", ")
+                .any(|e| e == engine)
+                .then_some(class)
+        })
+    }
+}
+
+/// A stored case, read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredCase {
+    /// Its name (the files' common stem).
+    pub name: String,
+    /// `<name>.trace`.
+    pub trace_path: PathBuf,
+    /// Its metadata.
+    pub meta: CaseMeta,
+}
+
+/// FNV-1a (64 bits) of `bytes`, as `fnv1a64:<hex>`: an integrity check, not a security one.
+pub fn checksum(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fnv1a64:{hash:016x}")
+}
+
+/// Why the corpus could not be read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CorpusError {
+    /// A file could not be read.
+    Io {
+        /// Which.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// A metadata file is not valid.
+    BadMeta {
+        /// Which.
+        path: PathBuf,
+        /// What the parser said.
+        message: String,
+    },
+    /// A file does not match its checksum.
+    Checksum {
+        /// Which.
+        path: PathBuf,
+    },
+    /// A metadata file has no trace beside it, or a trace no metadata.
+    Orphan {
+        /// The file alone.
+        path: PathBuf,
+    },
+}
+
+impl fmt::Display for CorpusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CorpusError::Io { path, error } => write!(f, "{}: {error}", path.display()),
+            CorpusError::BadMeta { path, message } => write!(
+                f,
+                "{}: not valid case metadata: {message} (restore it from git, or remove the case)",
+                path.display()
+            ),
+            CorpusError::Checksum { path } => write!(
+                f,
+                "{}: does not match the checksum in its .toml: truncated or edited by hand? \
+                 (restore it from git; after a deliberate edit, update the checksum with \
+                 `lockstep corpus rehash`)",
+                path.display()
+            ),
+            CorpusError::Orphan { path } => write!(
+                f,
+                "{}: has no partner (every case is a .trace and a .toml of the same name)",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CorpusError {}
+
+fn read(path: &Path) -> Result<Vec<u8>, CorpusError> {
+    std::fs::read(path).map_err(|error| CorpusError::Io {
+        path: path.to_path_buf(),
+        error,
+    })
+}
+
+/// The cases in one `regressions/` directory, sorted by name. A missing directory has none.
+pub fn read_dir(dir: &Path) -> Result<Vec<StoredCase>, CorpusError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => {
+            return Err(CorpusError::Io {
+                path: dir.to_path_buf(),
+                error,
+            });
+        }
+    };
+    let mut names: Vec<(String, PathBuf)> = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|error| CorpusError::Io {
+                path: dir.to_path_buf(),
+                error,
+            })?
+            .path();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        match ext {
+            "toml" => names.push((stem, path)),
+            "trace" if !path.with_extension("toml").exists() => {
+                return Err(CorpusError::Orphan { path });
+            }
+            _ => {}
+        }
+    }
+    names.sort();
+    names
+        .into_iter()
+        .map(|(name, meta_path)| read_case(dir, &name, &meta_path))
+        .collect()
+}
+
+/// Parses a case's metadata.
+pub fn parse_meta(text: &str) -> Result<CaseMeta, String> {
+    toml::from_str(text).map_err(|e| e.message().to_owned())
+}
+
+/// Whether a class (as stored in [`CaseMeta::classes`]) is one the harness reports natively,
+/// without memory going wrong: a case made only of these can run in-process.
+pub fn is_harness_class(class: &str) -> bool {
+    matches!(
+        class,
+        "divergence"
+            | "state-mismatch"
+            | "invariant"
+            | "panic"
+            | "model-panic"
+            | "leak"
+            | "early-drop"
+            | "double-drop"
+            | "use-after-drop"
+    )
+}
+
+fn read_case(dir: &Path, name: &str, meta_path: &Path) -> Result<StoredCase, CorpusError> {
+    let text = String::from_utf8_lossy(&read(meta_path)?).into_owned();
+    let meta = parse_meta(&text).map_err(|message| CorpusError::BadMeta {
+        path: meta_path.to_path_buf(),
+        message,
+    })?;
+    let trace_path = dir.join(format!("{name}.trace"));
+    if !trace_path.exists() {
+        return Err(CorpusError::Orphan {
+            path: meta_path.to_path_buf(),
+        });
+    }
+    if checksum(&read(&trace_path)?) != meta.trace_checksum {
+        return Err(CorpusError::Checksum { path: trace_path });
+    }
+    if let Some(expected) = &meta.bytes_checksum {
+        let bytes_path = dir.join(format!("{name}.bin"));
+        if &checksum(&read(&bytes_path)?) != expected {
+            return Err(CorpusError::Checksum { path: bytes_path });
+        }
+    }
+    Ok(StoredCase {
+        name: name.to_owned(),
+        trace_path,
+        meta,
+    })
+}
+
+/// The metadata as stored: a comment saying what the verdict means, then the fields.
+pub fn meta_text(meta: &CaseMeta) -> Result<String, String> {
+    let verdict = match (meta.expect, &meta.seeded_bug) {
+        (Expect::Pass, None) => "passes on the fixed code".to_owned(),
+        (Expect::Pass, Some(bug)) => format!("passes even with seeded bug {bug} switched on"),
+        (Expect::Fail, None) => "still fails (a known bug, not fixed yet)".to_owned(),
+        (Expect::Fail, Some(bug)) => {
+            format!("still detects seeded bug {bug} (and passes without it)")
+        }
+    };
+    let body = toml::to_string(meta).map_err(|e| e.to_string())?;
+    Ok(format!("# lockstep regression case: {verdict}\n{body}"))
+}
+
+/// A file name for a case: the seeded bug's id or the class, and a hash of the signature.
+pub fn case_name(meta: &CaseMeta) -> String {
+    let prefix = meta.seeded_bug.clone().unwrap_or_else(|| {
+        meta.signature
+            .split(" at ")
+            .next()
+            .unwrap_or("case")
+            .replace([' ', '(', ')'], "-")
+    });
+    let hash = checksum(meta.signature.as_bytes());
+    format!("{prefix}-{}", &hash["fnv1a64:".len().."fnv1a64:".len() + 8])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> CaseMeta {
+        CaseMeta {
+            target: "raw_buf".into(),
+            expect: Expect::Fail,
+            seeded_bug: Some("raw_buf-drain-overread".into()),
+            signature: "out-of-bounds at structures/src/raw_buf/drain.rs:150".into(),
+            classes: vec![
+                "out-of-bounds (asan, miri-sb, miri-tb)".into(),
+                "divergence (native)".into(),
+            ],
+            ops: 5,
+            ops_before_shrink: Some(41),
+            found_by: "lockstep fuzz".into(),
+            trace_checksum: checksum(b"# lockstep trace\nPop\n"),
+            bytes_checksum: None,
+        }
+    }
+
+    #[test]
+    fn metadata_round_trips_with_its_verdict_spelled_out() {
+        let text = meta_text(&meta()).unwrap();
+        assert!(text.starts_with(
+            "# lockstep regression case: still detects seeded bug raw_buf-drain-overread"
+        ));
+        assert!(text.contains("expect = \"fail\""), "{text}");
+        assert_eq!(toml::from_str::<CaseMeta>(&text).unwrap(), meta());
+    }
+
+    #[test]
+    fn engines_and_classes_are_read_from_the_classes_seen() {
+        let m = meta();
+        assert_eq!(
+            m.engines_that_saw(),
+            ["asan", "miri-sb", "miri-tb", "native"]
+        );
+        assert_eq!(m.class_seen_by("miri-tb"), Some("out-of-bounds"));
+        assert_eq!(m.class_seen_by("native"), Some("divergence"));
+        assert_eq!(m.class_seen_by("other"), None);
+    }
+
+    #[test]
+    fn names_are_stable_and_distinct_per_signature() {
+        let a = meta();
+        let mut b = meta();
+        b.signature = "out-of-bounds at structures/src/raw_buf/mod.rs:9".into();
+        assert_eq!(case_name(&a), case_name(&a.clone()));
+        assert_ne!(case_name(&a), case_name(&b));
+        assert!(case_name(&a).starts_with("raw_buf-drain-overread-"));
+        let mut c = meta();
+        c.seeded_bug = None;
+        c.signature = "aliasing at x.rs:1".into();
+        assert!(case_name(&c).starts_with("aliasing-"), "{}", case_name(&c));
+    }
+
+    #[cfg_attr(miri, ignore = "reads and writes files")]
+    #[test]
+    fn damaged_cases_are_refused_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let trace = b"# lockstep trace\nPop\n";
+        std::fs::write(dir.path().join("a.trace"), trace).unwrap();
+        std::fs::write(dir.path().join("a.toml"), meta_text(&meta()).unwrap()).unwrap();
+        let cases = read_dir(dir.path()).unwrap();
+        assert_eq!(cases.len(), 1);
+        assert_eq!(cases[0].name, "a");
+
+        std::fs::write(dir.path().join("a.trace"), &trace[..10]).unwrap();
+        let err = read_dir(dir.path()).unwrap_err();
+        assert!(matches!(err, CorpusError::Checksum { .. }), "{err}");
+        assert!(err.to_string().contains("truncated"));
+
+        std::fs::write(dir.path().join("a.trace"), trace).unwrap();
+        std::fs::write(dir.path().join("a.toml"), "target = 3").unwrap();
+        assert!(matches!(
+            read_dir(dir.path()).unwrap_err(),
+            CorpusError::BadMeta { .. }
+        ));
+
+        std::fs::remove_file(dir.path().join("a.toml")).unwrap();
+        assert!(matches!(
+            read_dir(dir.path()).unwrap_err(),
+            CorpusError::Orphan { .. }
+        ));
+        assert_eq!(read_dir(&dir.path().join("none")).unwrap(), Vec::new());
+    }
+}
