@@ -100,21 +100,6 @@ pub enum Class {
 }
 
 impl Class {
-    /// Whether the class is a memory error (what sanitizers and Miri report).
-    pub fn is_memory_error(&self) -> bool {
-        matches!(
-            self,
-            Class::UseAfterFree
-                | Class::OutOfBounds
-                | Class::DoubleFree
-                | Class::InvalidFree
-                | Class::UninitRead
-                | Class::Aliasing(_)
-                | Class::WildAccess
-                | Class::OtherUb
-        )
-    }
-
     /// How telling the class is: when engines disagree, the most telling one names the
     /// finding. Memory errors first (they say what broke), then leaks, then what the harness
     /// sees as consequences.

@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 mod builds;
 mod commands;
 mod engines;
+mod libfuzzer;
+mod pipeline;
 mod process;
 mod project;
 mod triage;

@@ -16,8 +16,6 @@ pub struct Finished {
     pub stdout: String,
     /// Its standard error.
     pub stderr: String,
-    /// How long it ran.
-    pub elapsed: Duration,
 }
 
 impl Finished {
@@ -40,7 +38,6 @@ impl Finished {
 
 /// Runs `cmd` to the end or until `limit`, whichever comes first, capturing its output.
 pub fn run(cmd: &mut Command, limit: Duration) -> Result<Finished> {
-    let start = Instant::now();
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -55,7 +52,6 @@ pub fn run(cmd: &mut Command, limit: Duration) -> Result<Finished> {
         status,
         stdout: stdout.join().unwrap_or_default(),
         stderr: stderr.join().unwrap_or_default(),
-        elapsed: start.elapsed(),
     })
 }
 

@@ -59,8 +59,3 @@ pub fn verdict_cell(cell: &str) -> String {
         _ => style(cell).red().to_string(),
     }
 }
-
-/// Seconds with one decimal.
-pub fn secs(d: Duration) -> String {
-    format!("{:.1}s", d.as_secs_f64())
-}

@@ -298,7 +298,7 @@ fn check_case(
 }
 
 /// What storing a triaged case did.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "stored")]
 pub enum Stored {
     /// A new case, with its name.

@@ -1,16 +1,313 @@
-//! `lockstep sweep`.
+//! `lockstep sweep`: replay the minimised fuzz corpus under Miri, to find undefined behaviour
+//! that never crashes natively (aliasing violations above all), and process what it finds.
 
-use std::process::ExitCode;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
 
-use super::Ctx;
+use super::triage::{EngineArgs, short_name};
+use super::{Ctx, status};
+use crate::builds::Builds;
+use crate::commands::corpus::Stored;
+use crate::engines::{self, Engine, Verdict};
+use crate::libfuzzer;
+use crate::pipeline::{self, Processed, Settings};
+use crate::process;
+use crate::triage;
+use crate::ui;
 
-/// Arguments.
+/// Replay the minimised fuzz corpus under Miri.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The target.
+    target: String,
+    /// Sweep under Miri (the engine a sweep is for: fuzzing already runs everything with ASan).
+    #[arg(long, required = true)]
+    miri: bool,
+    /// The aliasing models to sweep with: sb, tb or both.
+    #[arg(long, default_value = "sb,tb", value_name = "LIST")]
+    models: String,
+    /// Time budget for the whole sweep: 90s, 10m, 1h.
+    #[arg(long, value_parser = libfuzzer::parse_duration, default_value = "10m", value_name = "DURATION")]
+    budget: Duration,
+    /// Do not store new findings in the regression corpus.
+    #[arg(long)]
+    no_store: bool,
+    #[command(flatten)]
+    engines: EngineArgs,
+}
+
+#[derive(Debug, Serialize)]
+struct Sweep {
+    target: String,
+    inputs: usize,
+    /// Inputs replayed to the end, per engine.
+    swept: Vec<(Engine, usize)>,
+    /// Whether the budget ran out first.
+    out_of_time: bool,
+    findings: Vec<Processed>,
+}
 
 /// Runs `lockstep sweep`.
-pub fn run(_ctx: &Ctx, _args: Args) -> Result<ExitCode> {
-    bail!("`lockstep sweep` is being written")
+pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
+    debug_assert!(args.miri, "clap requires --miri");
+    let project = &ctx.project;
+    project.check_target(&args.target)?;
+    let builds = Builds::new(project);
+    let seeded = args.engines.seeded_bug.as_deref();
+    if let Some(id) = seeded {
+        ctx.seeded_bug(&builds, id, Some(&args.target))?;
+    }
+    let mut models = Vec::new();
+    for name in args.models.split(',').map(str::trim) {
+        models.push(match name {
+            "sb" => Engine::MiriSb,
+            "tb" => Engine::MiriTb,
+            _ => bail!("unknown model `{name}`: the models are sb and tb"),
+        });
+    }
+    let start = Instant::now();
+    let deadline = start + args.budget;
+
+    let minimised = tempfile::tempdir().context("creating a directory for the minimised corpus")?;
+    let inputs = minimise(
+        ctx,
+        &builds,
+        &args.target,
+        seeded.is_some(),
+        minimised.path(),
+    )?;
+    let found_dir = project.fuzz_dir.join("findings").join(&args.target);
+    std::fs::create_dir_all(&found_dir)
+        .with_context(|| format!("creating {}", found_dir.display()))?;
+
+    let mut swept = Vec::new();
+    let mut culprits: Vec<(Engine, PathBuf)> = Vec::new();
+    let mut out_of_time = false;
+    for &engine in &models {
+        let spinner = ui::spinner(format!("sweeping {} inputs under {engine}", inputs.len()));
+        let (done, found, timed_out) = sweep_model(
+            ctx,
+            &builds,
+            engine,
+            &args.target,
+            &inputs,
+            seeded,
+            deadline,
+        )?;
+        spinner.finish_and_clear();
+        swept.push((engine, done));
+        for input in found {
+            // Copied out of the scratch directory before anything else can go wrong.
+            let dest = found_dir.join(format!("sweep-{engine}-{}", short_name(&input)));
+            if !dest.exists() {
+                std::fs::copy(&input, &dest)
+                    .with_context(|| format!("storing {}", dest.display()))?;
+            }
+            culprits.push((engine, dest));
+        }
+        out_of_time |= timed_out;
+        if timed_out {
+            break;
+        }
+    }
+
+    let engines = triage::parse_engines(&args.engines.engines)?;
+    let mut earlier = Vec::new();
+    let mut findings = Vec::new();
+    for (engine, input) in &culprits {
+        let settings = Settings {
+            target: &args.target,
+            seeded_bug: seeded,
+            quick_engines: std::slice::from_ref(engine),
+            engines: &engines,
+            limits: args.engines.limits(),
+            store: !args.no_store,
+            found_by: "lockstep sweep",
+        };
+        let spinner = ui::spinner(format!("shrinking and triaging {}", short_name(input)));
+        let result = pipeline::process(project, &builds, &settings, input, &mut earlier);
+        spinner.finish_and_clear();
+        findings.push(result.with_context(|| format!("processing {}", input.display()))?);
+    }
+    let report = Sweep {
+        target: args.target.clone(),
+        inputs: inputs.len(),
+        swept,
+        out_of_time,
+        findings,
+    };
+    let new = report
+        .findings
+        .iter()
+        .any(|p| p.reproduced && !p.repeat && !p.known);
+    if ctx.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", render(&report, start.elapsed()));
+    }
+    Ok(status(new))
+}
+
+/// The fuzz corpus and the seeds, minimised by coverage with libFuzzer's merge, into `into`.
+fn minimise(
+    ctx: &Ctx,
+    builds: &Builds<'_>,
+    target: &str,
+    seeded: bool,
+    into: &Path,
+) -> Result<Vec<PathBuf>> {
+    let project = &ctx.project;
+    let sources: Vec<PathBuf> = [
+        project.fuzz_dir.join("corpus").join(target),
+        project.corpus_dir(target, "seeds"),
+    ]
+    .into_iter()
+    .filter(|d| d.is_dir() && d.read_dir().is_ok_and(|mut e| e.next().is_some()))
+    .collect();
+    if sources.is_empty() {
+        bail!(
+            "nothing to sweep for {target}: its fuzz corpus is empty and it has no seeds (run `lockstep fuzz {target}` first)"
+        );
+    }
+    let bin = builds.fuzz_target(target, seeded)?;
+    let spinner = ui::spinner(format!("minimising the {target} corpus"));
+    let mut cmd = Command::new(&bin);
+    cmd.current_dir(&project.root)
+        .arg("-merge=1")
+        .arg(into)
+        .args(&sources);
+    let done = process::run(&mut cmd, Duration::from_secs(1800))?;
+    spinner.finish_and_clear();
+    if done.code() != Some(0) {
+        let last = done.stderr.lines().rev().take(5).collect::<Vec<_>>();
+        bail!(
+            "minimising the corpus failed:\n{}",
+            last.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+    let mut inputs: Vec<(u64, PathBuf)> = std::fs::read_dir(into)?
+        .flatten()
+        .map(|e| (e.metadata().map_or(0, |m| m.len()), e.path()))
+        .collect();
+    // Smallest first: under Miri an input costs time in proportion to its ops, so a budget
+    // covers the most inputs this way.
+    inputs.sort();
+    Ok(inputs.into_iter().map(|(_, path)| path).collect())
+}
+
+/// Replays `inputs` under one Miri engine, in batches: one process runs input after input until
+/// it stops on undefined behaviour, which names the input it was on. Returns how many inputs
+/// ran to the end, the ones that failed, and whether the deadline stopped the sweep.
+fn sweep_model(
+    ctx: &Ctx,
+    builds: &Builds<'_>,
+    engine: Engine,
+    target: &str,
+    inputs: &[PathBuf],
+    seeded: Option<&str>,
+    deadline: Instant,
+) -> Result<(usize, Vec<PathBuf>, bool)> {
+    let mut replay = builds.miri()?.clone();
+    if let Some(id) = seeded {
+        replay.env.push(("LOCKSTEP_SEEDED_BUG".into(), id.into()));
+    }
+    let model = engine.model().expect("a Miri engine");
+    let limits = engines::Limits::default();
+    let (mut next, mut passed, mut failed) = (0, 0, Vec::new());
+    while next < inputs.len() {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Ok((passed, failed, true));
+        }
+        let mut args: Vec<OsString> = vec!["--json".into(), target.into()];
+        args.extend(inputs[next..].iter().map(|p| p.clone().into_os_string()));
+        let mut cmd = replay.command(model, &args);
+        let done = process::run(&mut cmd, remaining)?;
+        // One JSON report per input that ran to the end, in order.
+        let reports: Vec<lockstep::Report> = done
+            .stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        for (i, report) in reports.iter().enumerate() {
+            if report.passed() {
+                passed += 1;
+            } else {
+                failed.push(inputs[next + i].clone());
+            }
+        }
+        next += reports.len();
+        if done.timed_out() {
+            return Ok((passed, failed, true));
+        }
+        match engines::judge(&ctx.project, engine, &done, limits) {
+            Verdict::Fail(f)
+                if next < inputs.len()
+                    && !reports
+                        .iter()
+                        .any(|r| r.signature().as_deref() == Some(&f.signature())) =>
+            {
+                // Miri stopped on the input after the last report.
+                failed.push(inputs[next].clone());
+                next += 1;
+            }
+            Verdict::Error { message } if next < inputs.len() => {
+                bail!(
+                    "{engine} could not replay {}: {message}",
+                    inputs[next].display()
+                );
+            }
+            _ => {}
+        }
+    }
+    Ok((passed, failed, false))
+}
+
+fn render(sweep: &Sweep, elapsed: Duration) -> String {
+    let swept: Vec<String> = sweep
+        .swept
+        .iter()
+        .map(|(e, n)| format!("{e}: {n}/{}", sweep.inputs))
+        .collect();
+    let mut out = format!(
+        "{}: swept {} minimised inputs in {:.0}s ({}){}\n",
+        sweep.target,
+        sweep.inputs,
+        elapsed.as_secs_f64(),
+        swept.join(", "),
+        if sweep.out_of_time {
+            "; the budget ran out: raise --budget to sweep the rest"
+        } else {
+            ""
+        }
+    );
+    let rows: Vec<Vec<String>> = sweep
+        .findings
+        .iter()
+        .filter(|p| !p.repeat)
+        .map(|p| {
+            vec![
+                short_name(&p.case),
+                p.signature.clone(),
+                p.ops.map_or("-".to_owned(), |(a, b)| format!("{a} -> {b}")),
+                match &p.stored {
+                    Some(Stored::New { name }) => format!("stored as {name}"),
+                    Some(Stored::Duplicate { name }) => format!("already stored as {name}"),
+                    None => "not stored".to_owned(),
+                },
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        out.push_str("no undefined behaviour found\n");
+    } else {
+        out.push('\n');
+        out.push_str(&ui::table(&["input", "failure", "ops", "corpus"], &rows));
+    }
+    out
 }

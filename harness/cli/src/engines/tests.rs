@@ -1,7 +1,6 @@
 //! The report parsers, on real reports (trimmed; the workspace path replaced by `/ws`).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use super::*;
 
@@ -24,7 +23,6 @@ fn judged(engine: Engine, stderr: &str, code: i32) -> Verdict {
         status: Some(std::process::ExitStatus::from_raw(code << 8)),
         stdout: String::new(),
         stderr: stderr.to_owned(),
-        elapsed: Duration::ZERO,
     };
     judge(&project(), engine, &done, Limits::default())
 }
@@ -131,7 +129,6 @@ fn a_passing_replay_passes_and_a_mute_crash_is_a_crash() {
         status: Some(std::process::ExitStatus::from_raw(0)),
         stdout: format!("{report}\n"),
         stderr: String::new(),
-        elapsed: Duration::ZERO,
     };
     assert_eq!(
         judge(&project(), Engine::Native, &done, Limits::default()),
@@ -153,7 +150,6 @@ fn a_timeout_says_which_flag_raises_the_limit() {
         status: None,
         stdout: String::new(),
         stderr: String::new(),
-        elapsed: Duration::ZERO,
     };
     let Verdict::Error { message } = judge(&project(), Engine::MiriTb, &done, Limits::default())
     else {

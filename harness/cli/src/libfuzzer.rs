@@ -1,0 +1,248 @@
+//! Running a libFuzzer binary: its status lines, and the crash files it writes.
+
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+/// What libFuzzer's latest status line said.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Inputs executed.
+    pub execs: u64,
+    /// Coverage (edges).
+    pub cov: u64,
+    /// Inputs in the corpus.
+    pub corpus: u64,
+    /// Executions per second, as libFuzzer reports them.
+    pub exec_per_sec: u64,
+}
+
+impl Status {
+    /// Updates from one line of libFuzzer's output; returns whether it was a status line.
+    ///
+    /// Normal mode: `#131072 pulse  cov: 1601 ft: 4662 corp: 399/7828b lim: 38 exec/s: 6036 ...`
+    /// Fork mode:   `#12345: cov: 1601 ft: 4662 corp: 399 exec/s: 6036 oom/timeout/crash: 0/0/1 ...`
+    pub fn update(&mut self, line: &str) -> bool {
+        let Some(rest) = line.strip_prefix('#') else {
+            return false;
+        };
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let Ok(execs) = digits.parse() else {
+            return false;
+        };
+        if !line.contains("cov:") {
+            return false;
+        }
+        self.execs = execs;
+        let mut words = line.split_whitespace().peekable();
+        while let Some(word) = words.next() {
+            let value = words
+                .peek()
+                .map(|w| w.split('/').next().unwrap_or(w))
+                .and_then(|w| w.parse::<u64>().ok());
+            match (word, value) {
+                ("cov:", Some(v)) => self.cov = v,
+                ("corp:", Some(v)) => self.corpus = v,
+                ("exec/s:" | "exec/s", Some(v)) => self.exec_per_sec = v,
+                _ => {}
+            }
+        }
+        true
+    }
+}
+
+/// Parses durations like `90s`, `3m`, `1h30m`, `2h` (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(format!("`{text}`: durations look like 90s, 3m or 1h30m")),
+        };
+        let n: u64 = number
+            .parse()
+            .map_err(|_| format!("`{text}`: a number must come before `{c}`"))?;
+        total += n * unit;
+        number.clear();
+    }
+    if !number.is_empty() || total == 0 {
+        return Err(format!(
+            "`{text}`: durations look like 90s, 3m or 1h30m, and are not zero"
+        ));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// Whether a file name is one libFuzzer writes for a finding.
+pub fn is_finding(name: &str) -> bool {
+    ["crash-", "leak-", "timeout-", "oom-", "slow-unit-"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+/// Copies libFuzzer's finding files out of its artifact directory into a findings directory the
+/// moment they appear, so a campaign killed at any point loses nothing it found.
+#[derive(Debug)]
+pub struct Collector {
+    artifacts: PathBuf,
+    findings: PathBuf,
+    seen: BTreeSet<String>,
+    /// The findings copied, in the order they appeared.
+    pub collected: Vec<PathBuf>,
+}
+
+impl Collector {
+    /// Watches `artifacts`, copying into `findings`. Findings already in the artifact
+    /// directory (from a campaign that was killed before it could copy them) are recovered now.
+    pub fn new(artifacts: &Path, findings: &Path) -> Result<(Collector, Vec<PathBuf>)> {
+        std::fs::create_dir_all(artifacts)
+            .with_context(|| format!("creating {}", artifacts.display()))?;
+        std::fs::create_dir_all(findings)
+            .with_context(|| format!("creating {}", findings.display()))?;
+        let mut collector = Collector {
+            artifacts: artifacts.to_path_buf(),
+            findings: findings.to_path_buf(),
+            seen: BTreeSet::new(),
+            collected: Vec::new(),
+        };
+        collector.poll()?;
+        let recovered = std::mem::take(&mut collector.collected);
+        Ok((collector, recovered))
+    }
+
+    /// Copies any new finding; returns how many there were.
+    pub fn poll(&mut self) -> Result<usize> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.artifacts)
+            .with_context(|| format!("reading {}", self.artifacts.display()))?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| is_finding(n) && !self.seen.contains(n))
+            .collect();
+        names.sort();
+        let mut new = 0;
+        for name in names {
+            let dest = self.findings.join(&name);
+            if !dest.exists() {
+                let bytes = std::fs::read(self.artifacts.join(&name))
+                    .with_context(|| format!("reading {name}"))?;
+                // libFuzzer may still be writing it: an empty read is retried on the next poll.
+                if bytes.is_empty() {
+                    continue;
+                }
+                copy_durably(&bytes, &dest)?;
+                self.collected.push(dest);
+                new += 1;
+            }
+            self.seen.insert(name);
+        }
+        Ok(new)
+    }
+}
+
+/// Writes `bytes` to `dest` through a temporary file, synced and renamed into place, so the copy
+/// is whole or absent whenever the process dies.
+fn copy_durably(bytes: &[u8], dest: &Path) -> Result<()> {
+    let dir = dest.parent().context("a findings file has a directory")?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a file in {}", dir.display()))?;
+    tmp.write_all(bytes).context("writing a finding")?;
+    tmp.as_file().sync_all().context("syncing a finding")?;
+    tmp.persist(dest)
+        .with_context(|| format!("storing {}", dest.display()))?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing {}", dir.display()))?;
+    Ok(())
+}
+
+/// Fails when `dir` is not a directory libFuzzer can read inputs from.
+pub fn check_corpus_dir(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lines_of_both_modes() {
+        let mut s = Status::default();
+        assert!(s.update(
+            "#131072\tpulse  cov: 1601 ft: 4662 corp: 399/7828b lim: 38 exec/s: 6036 rss: 529Mb"
+        ));
+        assert_eq!(
+            s,
+            Status {
+                execs: 131_072,
+                cov: 1601,
+                corpus: 399,
+                exec_per_sec: 6036
+            }
+        );
+        assert!(s.update("#245: cov: 1700 ft: 5000 corp: 420 exec/s: 7000 oom/timeout/crash: 0/0/1 time: 12s job: 3"));
+        assert_eq!(
+            s,
+            Status {
+                execs: 245,
+                cov: 1700,
+                corpus: 420,
+                exec_per_sec: 7000
+            }
+        );
+        assert!(!s.update("INFO: Seed: 12345"));
+        assert!(!s.update("#1 but no coverage"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("3m"), Ok(Duration::from_secs(180)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("3x").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5m3").is_err());
+    }
+
+    #[test]
+    fn findings_are_copied_once_and_recovered_after_a_kill() {
+        let dir = tempfile::tempdir().unwrap();
+        let (artifacts, findings) = (dir.path().join("artifacts"), dir.path().join("findings"));
+        std::fs::create_dir_all(&artifacts).unwrap();
+        std::fs::write(artifacts.join("crash-1"), b"one").unwrap();
+        std::fs::write(artifacts.join("fuzz-0.log"), b"not a finding").unwrap();
+        let (mut c, recovered) = Collector::new(&artifacts, &findings).unwrap();
+        assert_eq!(recovered, [findings.join("crash-1")]);
+        std::fs::write(artifacts.join("leak-2"), b"two").unwrap();
+        std::fs::write(artifacts.join("crash-3"), b"").unwrap();
+        assert_eq!(
+            c.poll().unwrap(),
+            1,
+            "the empty file is still being written"
+        );
+        std::fs::write(artifacts.join("crash-3"), b"three").unwrap();
+        assert_eq!(c.poll().unwrap(), 1);
+        assert_eq!(c.poll().unwrap(), 0);
+        assert_eq!(std::fs::read(findings.join("leak-2")).unwrap(), b"two");
+        assert!(!findings.join("fuzz-0.log").exists());
+        let (_, again) = Collector::new(&artifacts, &findings).unwrap();
+        assert!(again.is_empty(), "already copied: nothing to recover");
+    }
+}
