@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::{Ctx, status};
@@ -96,6 +96,17 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         triaged.push(t?);
     }
     let groups = triage::group(&triaged);
+    let errors: Vec<String> = triaged
+        .iter()
+        .flat_map(|t| {
+            t.verdicts.iter().filter_map(move |(engine, v)| match v {
+                crate::engines::Verdict::Error { message } => {
+                    Some(format!("{}: {engine}: {message}", short_name(&t.case)))
+                }
+                _ => None,
+            })
+        })
+        .collect();
     if ctx.json {
         let findings = groups
             .iter()
@@ -114,6 +125,17 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         );
     } else {
         print!("{}", render(&engines, &triaged, &groups));
+    }
+    if let Some(first) = errors.first() {
+        // An engine that could not judge a case leaves the triage incomplete.
+        bail!(
+            "{first}{}",
+            if errors.len() > 1 {
+                format!(" (and {} more)", errors.len() - 1)
+            } else {
+                String::new()
+            }
+        );
     }
     Ok(status(!groups.is_empty()))
 }
@@ -166,13 +188,6 @@ pub fn render(
         &["finding", "signature", "cases", "seen as"],
         &finding_rows,
     ));
-    for t in triaged {
-        for (engine, verdict) in &t.verdicts {
-            if let crate::engines::Verdict::Error { message } = verdict {
-                out.push_str(&format!("{}: {engine}: {message}\n", short_name(&t.case)));
-            }
-        }
-    }
     out
 }
 
