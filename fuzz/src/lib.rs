@@ -7,6 +7,7 @@
 
 use lockstep::Target;
 
+pub mod intrusive_list;
 pub mod raw_buf;
 
 /// The regression corpus under `corpora/`, embedded at build time (see `build.rs`).
@@ -30,7 +31,10 @@ pub mod cases {
 }
 
 /// Every target of this crate, by the name of its fuzz target.
-pub static TARGETS: &[Target] = &[Target::of::<raw_buf::RawBufSpec>("raw_buf")];
+pub static TARGETS: &[Target] = &[
+    Target::of::<raw_buf::RawBufSpec>("raw_buf"),
+    Target::of::<intrusive_list::ListSpec>("intrusive_list"),
+];
 
 /// The seeded bugs of `structures`, as the `lockstep` command line reads them.
 pub fn seeded_bugs() -> Vec<lockstep::SeededBugInfo> {

@@ -185,6 +185,33 @@ seeded_bugs! {
     RawBufDrainInclusive = "raw_buf-drain-inclusive" in "raw_buf", WrongResult,
         [Oracle]:
         "`drain` treats an inclusive range end as exclusive and drains one element too few";
+    /// `split_after` leaves the list's tail on the old back, which moved to the new list. The
+    /// list's `check_invariants` also flags the stale tail after the op that split, so a run
+    /// shows the use-after-free itself only when the same cursor program frees and reaches it.
+    ListSplitAfterStaleTail = "list-split-after-stale-tail" in "intrusive_list", UseAfterFree,
+        [AddressSanitizer, MiriStackedBorrows, MiriTreeBorrows]:
+        "`split_after` does not move the tail back to the cursor's element, so once the split-off \
+         list is dropped, inserting at the back writes into a freed element";
+    /// `replace_with` leaves the cursor on the element it hands back. The model sees it too when
+    /// the old element is still alive (kept, or an `Rc` shared elsewhere): the cursor is off.
+    ListReplaceStaleCursor = "list-replace-stale-cursor" in "intrusive_list", UseAfterFree,
+        [AddressSanitizer, MiriStackedBorrows, MiriTreeBorrows]:
+        "`CursorMut::replace_with` does not move the cursor to the new element, so it dangles on \
+         the old one, which the caller may free";
+    /// `cursor_mut_from_ptr` keeps the caller's pointer instead of the list's own.
+    ListCursorKeepsCallersPtr = "list-cursor-keeps-callers-ptr" in "intrusive_list", Aliasing,
+        [MiriStackedBorrows, MiriTreeBorrows]:
+        "`cursor_(mut_)from_ptr` keeps the caller's read-only pointer, so `remove` rebuilds the \
+         owning pointer (and frees the element) through a pointer without write permission";
+    /// `clear` detaches the elements without releasing them.
+    ListClearForgets = "list-clear-forgets" in "intrusive_list", Leak,
+        [DropAccounting]:
+        "`clear` empties the list by detaching its chain, but never drops the elements' pointers";
+    /// The list's `Drop` has no drop guard.
+    ListDropUnguarded = "list-drop-unguarded" in "intrusive_list", PanicSafety,
+        [DropAccounting]:
+        "dropping (or clearing) a list stops at the first element whose drop panics, leaking the \
+         rest";
 }
 
 impl Bug {

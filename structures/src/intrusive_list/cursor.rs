@@ -4,6 +4,7 @@ use core::fmt;
 use core::ptr::NonNull;
 
 use super::{Adapter, Link, LinkedList, value_ref};
+use crate::seeded::{self, Bug};
 
 /// A read-only position in a [`LinkedList`]: an element, or the null position that sits between
 /// the back and the front.
@@ -199,7 +200,10 @@ impl<'a, A: Adapter> CursorMut<'a, A> {
             let next = self.list.ring_next(prev);
             self.list.insert_chain(prev, next, (new, new, 1));
         }
-        self.current = Some(new);
+        // Seeded bug `list-replace-stale-cursor` leaves the cursor on the element handed back.
+        if !seeded::active(Bug::ListReplaceStaleCursor) {
+            self.current = Some(new);
+        }
         Ok(old)
     }
 

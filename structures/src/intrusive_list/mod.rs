@@ -61,6 +61,8 @@ pub use cursor::{Cursor, CursorMut};
 pub use iter::{IntoIter, Iter};
 pub use link::{Adapter, IntrusivePointer, Link};
 
+use crate::seeded::{self, Bug};
+
 #[cfg(test)]
 mod tests;
 
@@ -290,6 +292,12 @@ impl<A: Adapter> LinkedList<A> {
     /// If dropping an element panics, the panic propagates after the remaining elements have been
     /// dropped too (a second panic aborts); the list is empty either way.
     pub fn clear(&mut self) {
+        if seeded::active(Bug::ListClearForgets) {
+            // Seeded bug `list-clear-forgets`: the chain is detached, and its pointers, which
+            // pass to the caller, are dropped on the floor.
+            let _ = self.take_chain();
+            return;
+        }
         // The list is empty before any element's drop runs; the elements' new owner keeps
         // releasing them if one of those drops panics.
         drop(self.take());
@@ -628,7 +636,11 @@ impl<A: Adapter> LinkedList<A> {
         this.set_next(None);
         // SAFETY: `first` is the next element of `link`, so it is linked into `self` and live.
         unsafe { first.as_ref() }.set_prev(None);
-        self.tail = Some(link);
+        // Seeded bug `list-split-after-stale-tail` keeps the old tail, which moved to the new
+        // list.
+        if !seeded::active(Bug::ListSplitAfterStaleTail) {
+            self.tail = Some(link);
+        }
         self.len -= moved;
         LinkedList {
             head: Some(first),
@@ -696,7 +708,13 @@ impl<A: Adapter> LinkedList<A> {
                     "cursor from {ptr:p}: the element is not linked into this list (link {theirs:p}, \
                      but the list has {ours:p} there)"
                 );
-                ours
+                // Seeded bug `list-cursor-keeps-callers-ptr`: the same address, but with the
+                // caller's (read-only) permissions.
+                if seeded::active(Bug::ListCursorKeepsCallersPtr) {
+                    theirs
+                } else {
+                    ours
+                }
             }
             None => unreachable!(
                 "cursor from {ptr:p}: the element is first in its list but this list is empty"
@@ -738,6 +756,14 @@ impl<A: Adapter> Drop for LinkedList<A> {
                     drop(ptr);
                 }
             }
+        }
+
+        if seeded::active(Bug::ListDropUnguarded) {
+            // Seeded bug `list-drop-unguarded`: no guard, so a panicking drop leaks the rest.
+            while let Some(ptr) = self.pop_front() {
+                drop(ptr);
+            }
+            return;
         }
 
         // Each element is unlinked (the list stays valid) before its pointer is dropped.
