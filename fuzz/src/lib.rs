@@ -7,6 +7,7 @@
 
 use lockstep::Target;
 
+pub mod arena_graph;
 pub mod intrusive_list;
 pub mod raw_buf;
 
@@ -34,6 +35,7 @@ pub mod cases {
 pub static TARGETS: &[Target] = &[
     Target::of::<raw_buf::RawBufSpec>("raw_buf"),
     Target::of::<intrusive_list::ListSpec>("intrusive_list"),
+    Target::of::<arena_graph::GraphSpec>("arena_graph"),
 ];
 
 /// The seeded bugs of `structures`, as the `lockstep` command line reads them.

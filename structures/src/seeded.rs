@@ -212,6 +212,30 @@ seeded_bugs! {
         [DropAccounting]:
         "dropping (or clearing) a list stops at the first element whose drop panics, leaking the \
          rest";
+    /// `compact` does not re-point the incoming edges of the nodes it moves.
+    GraphCompactStaleTarget = "graph-compact-stale-target" in "arena_graph", UseAfterFree,
+        [AddressSanitizer, MiriStackedBorrows, MiriTreeBorrows]:
+        "`compact` moves a node but leaves its incoming edges pointing at the old slot, whose \
+         chunk it then frees";
+    /// Trimming the node arena forgets the versions of the slots it discards.
+    GraphTrimNoFloor = "graph-trim-no-floor" in "arena_graph", WrongResult,
+        [Oracle]:
+        "`compact` trims vacant slots without raising the generation floor, so a node added \
+         later at a trimmed index gets an old generation and a stale id names it again";
+    /// `clear` forgets the edge weights instead of dropping them.
+    GraphClearLeaksEdges = "graph-clear-leaks-edges" in "arena_graph", Leak,
+        [DropAccounting]:
+        "`clear` (and so `Drop`) removes the edges but never drops their weights";
+    /// `remove_node`'s drop guard does nothing.
+    GraphRemoveNodeUnguarded = "graph-remove-node-unguarded" in "arena_graph", PanicSafety,
+        [Oracle, DropAccounting]:
+        "`remove_node` has no working drop guard: when an edge weight's `Drop` panics, the node \
+         and its other edges stay in the graph";
+    /// `Clone` claims a node slot before its weight is cloned.
+    GraphCloneClaimsFirst = "graph-clone-claims-first" in "arena_graph", PanicSafety,
+        [MiriStackedBorrows, MiriTreeBorrows]:
+        "`clone` marks a slot occupied before cloning its weight, so a panicking `clone` \
+         leaves the half-built copy to drop an uninitialized weight";
 }
 
 impl Bug {

@@ -35,6 +35,7 @@ use std::mem::{self, MaybeUninit};
 use std::ptr::{self, NonNull};
 
 use super::GraphError;
+use crate::seeded::{self, Bug};
 
 /// log2 of [`BASE`].
 const BASE_LOG: u32 = 3;
@@ -419,12 +420,16 @@ impl<T> Arena<T> {
             // SAFETY: slots below `src.len` are initialized; nothing references the header.
             let (version, next_free) =
                 unsafe { ((*from.as_ptr()).version, (*from.as_ptr()).next_free) };
-            let value = (version % 2 == 1).then(|| clone_value(from));
+            // Seeded bug `graph-clone-claims-first` claims an occupied slot (odd version, counted)
+            // before cloning its value, so a panicking `clone` leaves it occupied, uninitialized.
+            let claim_first = seeded::active(Bug::GraphCloneClaimsFirst);
+            let value = (version % 2 == 1 && !claim_first).then(|| clone_value(from));
             // SAFETY: `index < src.len <= src.capacity == self.capacity`.
             let slot = unsafe { self.slot_unchecked(index) };
             // SAFETY: `slot` is in bounds of its chunk and past `self.len`, so nothing refers to
             // it; the header is written before `len` covers it, and the value, if any, before
-            // the odd version claims it.
+            // the odd version claims it (unless the seeded bug is on: then the value comes
+            // after, and if its `clone` panics, never).
             unsafe {
                 let raw = slot.as_ptr();
                 (&raw mut (*raw).index).write(index);
@@ -439,6 +444,11 @@ impl<T> Arena<T> {
                 self.occupied += 1;
             } else if next_free == RETIRED {
                 self.retired += 1;
+            }
+            if claim_first && version % 2 == 1 {
+                let value = clone_value(from);
+                // SAFETY: `slot` is in bounds and its value uninitialized; nothing refers to it.
+                unsafe { value_ptr(slot).write(value) };
             }
         }
         self.free_head = src.free_head;
@@ -508,7 +518,10 @@ impl<T> Arena<T> {
         while len > 0 && self.is_free(len - 1) {
             len -= 1;
             if let Some((version, _)) = self.header(len) {
-                self.floor = cmp::max(self.floor, version);
+                // Seeded bug `graph-trim-no-floor` forgets the versions of the discarded slots.
+                if !seeded::active(Bug::GraphTrimNoFloor) {
+                    self.floor = cmp::max(self.floor, version);
+                }
             }
         }
         let keep = if len == 0 { 0 } else { locate(len - 1).0 + 1 };

@@ -72,6 +72,7 @@ use std::ptr::NonNull;
 
 use self::arena::{Arena, MAX_SLOTS, Slot, slot_id, value_ptr};
 pub use self::iter::{Adjacent, Bfs, Dfs, EdgeRef, Edges, Neighbors, NodeIds, Nodes};
+use crate::seeded::{self, Bug};
 
 macro_rules! define_id {
     ($(#[$attr:meta])* $name:ident, $what:literal) => {
@@ -411,6 +412,11 @@ unsafe fn unlink<N, E>(edge: EdgePtr<N, E>, dir: Dir) {
 /// and nothing references those edges.
 unsafe fn retarget_edges<N, E>(node: NodePtr<N, E>) {
     for dir in [Dir::Out, Dir::In] {
+        // Seeded bug `graph-compact-stale-target`: incoming edges keep their old target, the
+        // slot the node left (vacant, and freed if `compact` trims its chunk).
+        if dir == Dir::In && seeded::active(Bug::GraphCompactStaleTarget) {
+            continue;
+        }
         // SAFETY: `node` is occupied (caller).
         let mut cursor = unsafe { (*list_ptr(node, dir)).head };
         while let Some(edge) = cursor {
@@ -591,6 +597,11 @@ impl<N, E> ArenaGraph<N, E> {
 
         impl<N, E> Drop for Guard<'_, N, E> {
             fn drop(&mut self) {
+                // Seeded bug `graph-remove-node-unguarded`: the guard does nothing, so the node
+                // and its remaining edges stay in the graph.
+                if seeded::active(Bug::GraphRemoveNodeUnguarded) {
+                    return;
+                }
                 // SAFETY: `node` is still occupied (only vacated after the guard is disarmed or
                 // right here), and nothing references it: the panicking weight was an edge's.
                 unsafe {
@@ -876,7 +887,13 @@ impl<N, E> ArenaGraph<N, E> {
                     self.next_edge += 1;
                     if let Some(edge) = self.graph.edges.occupied_slot(index) {
                         // SAFETY: `edge` is occupied and nothing references it (`&mut` graph).
-                        drop(unsafe { self.graph.remove_edge_at(edge) });
+                        let weight = unsafe { self.graph.remove_edge_at(edge) };
+                        // Seeded bug `graph-clear-leaks-edges` never drops the edge weights.
+                        if seeded::active(Bug::GraphClearLeaksEdges) {
+                            mem::forget(weight);
+                        } else {
+                            drop(weight);
+                        }
                     }
                 }
                 while self.next_node < self.graph.nodes.len() {
@@ -951,7 +968,9 @@ impl<N, E> ArenaGraph<N, E> {
         self.nodes.compact(|node, (index, version)| {
             // SAFETY: the arena just moved a node into `node`, an occupied slot; its lists
             // still hold its edges (edges do not move), which are occupied, and nothing
-            // references them (`&mut self`).
+            // references them (`&mut self`). `retarget_edges` then restores the invariant that
+            // every edge's endpoints are occupied slots (not for incoming edges when the seeded
+            // bug `graph-compact-stale-target` is on: they keep pointing at the vacated slot).
             let new = unsafe {
                 retarget_edges(node);
                 NodeId::of(node)
