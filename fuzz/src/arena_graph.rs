@@ -43,7 +43,8 @@ use std::panic::{self, AssertUnwindSafe};
 
 use arbitrary::{Arbitrary, Unstructured};
 use lockstep::{
-    Config, Handles, InjectedPanic, PanicMessage, PanicPlan, Spec, Tracked, expect_panic,
+    Config, Finish, Handles, InjectedPanic, PanicMessage, PanicPlan, Spec, Tracked, expect_panic,
+    take_ends,
 };
 use serde::{Deserialize, Serialize};
 use structures::arena_graph::{ArenaGraph, EdgeId, GraphError, NodeId, Remap};
@@ -98,17 +99,6 @@ pub enum Direction {
     Out,
     /// `edges_in`, `neighbors_in`.
     In,
-}
-
-/// What happens to an adjacency iterator after some of it was consumed.
-#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Finish {
-    /// Dropped half consumed.
-    Drop,
-    /// Leaked with `mem::forget` (it owns nothing on the heap).
-    Forget,
-    /// Consumed to the end.
-    Exhaust,
 }
 
 /// One operation. Invalid ops (naming a node when there is none, say) do nothing on both
@@ -1170,15 +1160,13 @@ fn take<I: Walk, T>(
     finish: Finish,
     f: impl Fn(I::Item) -> T,
 ) -> Taken<T> {
-    let mut got: Vec<T> = iter.by_ref().take(front.into()).map(&f).collect();
-    got.extend(iter.by_ref().rev().take(back.into()).map(&f));
+    let mut got: Vec<T> = take_ends(&mut iter, front.into(), back.into())
+        .into_iter()
+        .map(&f)
+        .collect();
     let len = iter.len();
     let rest = iter.clone().map(&f).collect();
-    match finish {
-        Finish::Drop => drop(iter),
-        Finish::Forget => mem::forget(iter),
-        Finish::Exhaust => got.extend(iter.map(&f)),
-    }
+    finish.end(iter, &mut got, &f);
     Taken { got, len, rest }
 }
 

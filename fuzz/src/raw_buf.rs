@@ -9,7 +9,7 @@ use std::mem;
 use std::ops::{Bound, Deref, DerefMut};
 
 use arbitrary::Arbitrary;
-use lockstep::{PanicMessage, PanicPlan, Spec, Tracked, expect_panic};
+use lockstep::{Finish, PanicMessage, PanicPlan, Spec, Tracked, expect_panic, take_ends};
 use serde::{Deserialize, Serialize};
 use structures::raw_buf::{RawBuf, TryReserveError};
 
@@ -29,17 +29,6 @@ pub enum RangeKind {
     ToInclusive,
     Range,
     RangeInclusive,
-}
-
-/// What happens to a `Drain` after some of it was consumed.
-#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Finish {
-    /// Dropped half consumed.
-    Drop,
-    /// Leaked with `mem::forget`: the buffer keeps what was before the range.
-    Forget,
-    /// Consumed to the end.
-    Exhaust,
 }
 
 /// One operation. Indices are reduced modulo the length plus one or two, so both valid indices
@@ -285,13 +274,9 @@ macro_rules! apply_inherent {
                     Ok(drain) => drain,
                     Err(e) => return Out::Panicked(e),
                 };
-                let mut got = owned(drain.by_ref().take(usize::from(*front)));
-                got.extend(owned(drain.by_ref().rev().take(usize::from(*back))));
-                match finish {
-                    Finish::Drop => drop(drain),
-                    Finish::Forget => mem::forget(drain),
-                    Finish::Exhaust => got.extend(owned(drain)),
-                }
+                let mut got = owned(take_ends(&mut drain, (*front).into(), (*back).into()));
+                // Forgetting a drain leaks only its elements, which own no heap memory.
+                finish.end(drain, &mut got, Tracked::into_inner);
                 return Out::Values(got);
             }
             Op::Retain { pivot } => {
@@ -362,9 +347,7 @@ fn apply<B: Buf>(pair: &mut Pair<B>, op: &Op) -> Out {
         Op::Swap => mem::swap(main, side),
         Op::IntoIter { front, back } => {
             let mut iter = mem::take(main).into_iter();
-            let mut got = owned(iter.by_ref().take(usize::from(*front)));
-            got.extend(owned(iter.by_ref().rev().take(usize::from(*back))));
-            return Out::Values(got);
+            return Out::Values(owned(take_ends(&mut iter, (*front).into(), (*back).into())));
         }
         Op::Equal => return Out::Flag(*main == *side),
         Op::WithCapacity(n) => *main = B::with_capacity(usize::from(*n)),

@@ -15,6 +15,7 @@
 pub mod case;
 pub mod corpus;
 pub mod driver;
+mod guards;
 mod handles;
 pub mod miri;
 mod panics;
@@ -25,6 +26,7 @@ pub mod trace;
 mod tracked;
 
 pub use driver::{Report, SeededBugInfo, Target};
+pub use guards::{Finish, take_ends};
 pub use handles::Handles;
 pub use panics::{PanicMessage, expect_panic};
 pub use runner::{Failure, FailureKind, Outcome, Phase, decode, run, run_bytes, run_with};

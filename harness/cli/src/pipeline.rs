@@ -128,10 +128,10 @@ pub fn process(
         None,
     )?;
     let mut shrunk_path = finding.as_os_str().to_owned();
-    shrunk_path.push(".shrunk.trace");
+    shrunk_path.push(".shrunk.report.trace");
     let shrunk_path = PathBuf::from(shrunk_path);
     if !shrunk_path.exists() {
-        write_new(&shrunk_path, &shrunk.trace)?;
+        write_new(&shrunk_path, &shrunk.report.trace)?;
     }
     let full = triage::triage(
         project,
@@ -142,7 +142,9 @@ pub fn process(
         settings.seeded_bug,
         settings.limits,
     )?;
-    let signature = full.signature().unwrap_or_else(|| shrunk.signature.clone());
+    let signature = full
+        .signature()
+        .unwrap_or_else(|| shrunk.report.signature.clone());
     let known_as = corpus::read_dir(&project.corpus_dir(target, "regressions"))?
         .into_iter()
         .find(|c| {
@@ -162,12 +164,12 @@ pub fn process(
         Some(store(
             project,
             target,
-            &shrunk.trace,
+            &shrunk.report.trace,
             bytes.as_deref(),
             &full,
             settings.seeded_bug,
             expect,
-            Some(shrunk.ops_before),
+            Some(shrunk.report.ops_before),
             settings.found_by,
         )?)
     } else {
@@ -177,7 +179,7 @@ pub fn process(
         case: finding.to_path_buf(),
         signature,
         classes: full.classes_seen(),
-        ops: Some((shrunk.ops_before, shrunk.ops_after)),
+        ops: Some((shrunk.report.ops_before, shrunk.report.ops_after)),
         shrunk: Some(shrunk_path),
         stored,
         known: known_as.is_some(),

@@ -27,7 +27,7 @@ pub struct Args {
     /// The engine whose failure to keep: `auto` triages first and keeps the most telling one.
     #[arg(long, default_value = "auto", value_name = "ENGINE")]
     engine: String,
-    /// Where to write the shrunk trace (default: FILE.shrunk.trace). Never overwritten.
+    /// Where to write the shrunk trace (default: FILE.shrunk.report.trace). Never overwritten.
     #[arg(long, short, value_name = "PATH")]
     out: Option<PathBuf>,
     /// The most candidates to try (default: 5000 native, 2000 ASan, 400 Miri).
@@ -37,23 +37,14 @@ pub struct Args {
     engines: EngineArgs,
 }
 
-/// A shrunk case.
+/// A shrunk case, and the engine whose failure every step kept.
 #[derive(Debug, Clone, Serialize)]
 pub struct Shrunk {
     /// The engine whose failure was kept.
     pub engine: Engine,
-    /// The signature every step kept.
-    pub signature: String,
-    /// Ops before.
-    pub ops_before: usize,
-    /// Ops after.
-    pub ops_after: usize,
-    /// Candidates tried.
-    pub attempts: usize,
-    /// Whether the budget ran out first.
-    pub exhausted: bool,
-    /// The shrunk trace.
-    pub trace: String,
+    /// The shrink itself.
+    #[serde(flatten)]
+    pub report: ShrinkReport,
 }
 
 /// Runs `lockstep shrink`.
@@ -62,7 +53,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     lockstep::case::read(&args.file)?;
     let out = args.out.clone().unwrap_or_else(|| {
         let mut name = args.file.clone().into_os_string();
-        name.push(".shrunk.trace");
+        name.push(".shrunk.report.trace");
         PathBuf::from(name)
     });
     if out.exists() {
@@ -90,22 +81,22 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         args.engines.limits(),
         args.max_attempts,
     )?;
-    write_new(&out, &shrunk.trace)?;
+    write_new(&out, &shrunk.report.trace)?;
     if ctx.json {
         println!("{}", serde_json::to_string(&shrunk)?);
     } else {
         println!(
             "{}: {} ops -> {} ops ({} candidates{}), {} kept by {}\nwritten to {}",
             args.file.display(),
-            shrunk.ops_before,
-            shrunk.ops_after,
-            shrunk.attempts,
-            if shrunk.exhausted {
+            shrunk.report.ops_before,
+            shrunk.report.ops_after,
+            shrunk.report.attempts,
+            if shrunk.report.exhausted {
                 ", budget exhausted"
             } else {
                 ""
             },
-            shrunk.signature,
+            shrunk.report.signature,
             shrunk.engine,
             out.display()
         );
@@ -175,15 +166,7 @@ pub fn shrink(
     };
     if engine == Engine::Native {
         if let Some(report) = shrink_in_process(builds, target, case, seeded_bug, budget, limits)? {
-            return Ok(Shrunk {
-                engine,
-                signature,
-                ops_before: report.ops_before,
-                ops_after: report.ops_after,
-                attempts: report.attempts,
-                exhausted: report.exhausted,
-                trace: report.trace,
-            });
+            return Ok(Shrunk { engine, report });
         }
     }
     shrink_by_process(
@@ -278,12 +261,14 @@ fn shrink_by_process(
     }
     Ok(Shrunk {
         engine,
-        signature: signature.to_owned(),
-        ops_before,
-        ops_after: shrunk.lines.len(),
-        attempts: shrunk.attempts,
-        exhausted: shrunk.exhausted,
-        trace: lockstep::trace::from_lines(target, &shrunk.lines),
+        report: ShrinkReport {
+            signature: signature.to_owned(),
+            ops_before,
+            ops_after: shrunk.lines.len(),
+            attempts: shrunk.attempts,
+            exhausted: shrunk.exhausted,
+            trace: lockstep::trace::from_lines(target, &shrunk.lines),
+        },
     })
 }
 
