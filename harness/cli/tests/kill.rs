@@ -41,8 +41,8 @@ fn fuzz(time: &str) -> Command {
 
 #[test]
 fn sigkill_right_after_a_crash_loses_no_crash_file() {
-    let artifacts = workspace().join("fuzz/artifacts/raw_buf");
-    let findings = workspace().join("fuzz/findings/raw_buf");
+    let artifacts = workspace().join("fuzz/artifacts/raw_buf/seeded-raw_buf-drain-overread");
+    let findings = workspace().join("fuzz/findings/raw_buf/seeded-raw_buf-drain-overread");
     let (artifacts_before, findings_before) = (names(&artifacts), names(&findings));
 
     let mut campaign = fuzz("5m")

@@ -154,8 +154,11 @@ fn campaign(
         None => project.fuzz_dir.join("corpus").join(target),
     };
     let seeds = project.corpus_dir(target, "seeds");
-    let artifacts = project.fuzz_dir.join("artifacts").join(target);
-    let findings_dir = project.fuzz_dir.join("findings").join(target);
+    // A campaign with a seeded bug keeps its crashes apart: recovered into a campaign without
+    // that bug, they would not reproduce.
+    let config = seeded.map_or_else(|| target.to_owned(), |id| format!("{target}/seeded-{id}"));
+    let artifacts = project.fuzz_dir.join("artifacts").join(&config);
+    let findings_dir = project.fuzz_dir.join("findings").join(&config);
     libfuzzer::check_corpus_dir(&corpus)?;
     std::fs::create_dir_all(&corpus).with_context(|| format!("creating {}", corpus.display()))?;
     let (mut collector, recovered) = Collector::new(&artifacts, &findings_dir)?;

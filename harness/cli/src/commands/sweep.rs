@@ -81,7 +81,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         seeded.is_some(),
         minimised.path(),
     )?;
-    let found_dir = project.fuzz_dir.join("findings").join(&args.target);
+    let found_dir = match seeded {
+        Some(id) => project.fuzz_dir.join("findings").join(&args.target).join(format!("seeded-{id}")),
+        None => project.fuzz_dir.join("findings").join(&args.target),
+    };
     std::fs::create_dir_all(&found_dir)
         .with_context(|| format!("creating {}", found_dir.display()))?;
 
