@@ -8,7 +8,7 @@
 //! [`edges`](ArenaGraph::edges) run in slot order, [`retain_nodes`](ArenaGraph::retain_nodes)
 //! visits and [`clear`](ArenaGraph::clear) drops in slot order. A vacated slot is reused first
 //! (most recently vacated first), [`compact`](ArenaGraph::compact) moves the highest nodes into
-//! the lowest holes and then trims, and capacity comes in chunks of `8 << k` slots. (Retired
+//! the lowest holes and then trims, and capacity comes in chunks of `4 << k` slots. (Retired
 //! slots need 2^31 occupants of one slot: out of reach of a fuzzer, and not modelled.)
 //!
 //! Ids are opaque to the model: it names nodes and edges by serial numbers of its own, and a
@@ -603,9 +603,9 @@ impl Graph for ArenaGraph<Elem, Elem> {
 // The model
 
 /// Number of slots in the first chunk; chunk `k` holds `BASE << k`.
-const BASE: usize = 8;
-/// Most slots an arena may hold: 28 chunks.
-const MAX_SLOTS: usize = (BASE << 28) - BASE;
+const BASE: usize = 4;
+/// Most slots an arena may hold: 29 chunks.
+const MAX_SLOTS: usize = (BASE << 29) - BASE;
 
 /// Number of slots in the first `chunks` chunks.
 fn chunk_start(chunks: u32) -> usize {

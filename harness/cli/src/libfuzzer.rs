@@ -153,6 +153,35 @@ impl Collector {
     }
 }
 
+impl Collector {
+    /// Takes in a finding libFuzzer says it wrote (see [`written_unit`]), even one found before
+    /// whose copy already exists: it is a finding of this campaign all the same.
+    pub fn adopt(&mut self, artifact: &Path) -> Result<()> {
+        self.poll()?;
+        let Some(name) = artifact.file_name() else {
+            return Ok(());
+        };
+        let dest = self.findings.join(name);
+        if !dest.exists() {
+            copy_durably(
+                &std::fs::read(artifact)
+                    .with_context(|| format!("reading {}", artifact.display()))?,
+                &dest,
+            )?;
+        }
+        if !self.collected.contains(&dest) {
+            self.collected.push(dest);
+        }
+        Ok(())
+    }
+}
+
+/// The file named by libFuzzer's `... Test unit written to PATH` line, if `line` is one.
+pub fn written_unit(line: &str) -> Option<PathBuf> {
+    let path = line.split("Test unit written to ").nth(1)?.trim();
+    (!path.is_empty()).then(|| PathBuf::from(path))
+}
+
 /// Writes `bytes` to `dest` through a temporary file, synced and renamed into place, so the copy
 /// is whole or absent whenever the process dies.
 fn copy_durably(bytes: &[u8], dest: &Path) -> Result<()> {
@@ -208,6 +237,28 @@ mod tests {
         );
         assert!(!s.update("INFO: Seed: 12345"));
         assert!(!s.update("#1 but no coverage"));
+    }
+
+    #[test]
+    fn written_units_are_read_from_libfuzzer_output() {
+        let line = "artifact_prefix='/a/'; Test unit written to /a/crash-052f4b35";
+        assert_eq!(written_unit(line), Some(PathBuf::from("/a/crash-052f4b35")));
+        assert_eq!(written_unit("#12 NEW cov: 3"), None);
+    }
+
+    #[test]
+    fn a_finding_found_again_is_adopted() {
+        let dir = tempfile::tempdir().unwrap();
+        let (artifacts, findings) = (dir.path().join("artifacts"), dir.path().join("findings"));
+        std::fs::create_dir_all(&artifacts).unwrap();
+        std::fs::write(artifacts.join("crash-1"), b"one").unwrap();
+        let (mut c, recovered) = Collector::new(&artifacts, &findings).unwrap();
+        assert_eq!(recovered.len(), 1);
+        // The same input crashes again: same name, nothing new in the directory.
+        assert_eq!(c.poll().unwrap(), 0);
+        c.adopt(&artifacts.join("crash-1")).unwrap();
+        c.adopt(&artifacts.join("crash-1")).unwrap();
+        assert_eq!(c.collected, [findings.join("crash-1")]);
     }
 
     #[test]

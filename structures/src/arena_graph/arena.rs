@@ -38,13 +38,13 @@ use super::GraphError;
 use crate::seeded::{self, Bug};
 
 /// log2 of [`BASE`].
-const BASE_LOG: u32 = 3;
+const BASE_LOG: u32 = 2;
 /// Number of slots in chunk 0; chunk `k` holds `BASE << k`.
 const BASE: u32 = 1 << BASE_LOG;
-/// Maximum number of chunks. 28 chunks hold `BASE * (2^28 - 1) < 2^31` slots, so every index
+/// Maximum number of chunks. 29 chunks hold `BASE * (2^29 - 1) < 2^31` slots, so every index
 /// and every index plus `BASE` fits in a `u32` with room left for the sentinels [`NIL`] and
 /// [`RETIRED`].
-const MAX_CHUNKS: u32 = 28;
+const MAX_CHUNKS: u32 = 29;
 /// Maximum number of slots in an arena (and so of nodes, or of edges, in a graph).
 pub(super) const MAX_SLOTS: u32 = chunk_start(MAX_CHUNKS);
 /// `next_free` of the last slot on the free list.

@@ -20,7 +20,7 @@
 //! # Layout
 //!
 //! Nodes and edges each live in an arena of slots spread over chunks that never move (chunk `k`
-//! holds `8 << k` slots). A slot's address is therefore stable while its element lives (for a
+//! holds `4 << k` slots). A slot's address is therefore stable while its element lives (for a
 //! node: until it is removed or moved by [`ArenaGraph::compact`]), and the graph links elements
 //! by raw pointers to their slots:
 //!
@@ -162,7 +162,7 @@ pub enum GraphError {
     /// The id names no edge of this graph: the edge was removed, or the id was never handed
     /// out by this graph.
     StaleEdge(EdgeId),
-    /// The node or edge arena would need more than 2^31 - 8 slots, or a chunk's size in bytes
+    /// The node or edge arena would need more than 2^31 - 4 slots, or a chunk's size in bytes
     /// would overflow `isize`.
     CapacityOverflow,
     /// The allocator could not provide memory with this layout.
@@ -502,7 +502,7 @@ impl<N, E> ArenaGraph<N, E> {
     ///
     /// # Errors
     ///
-    /// [`GraphError::CapacityOverflow`] if an arena would exceed 2^31 - 8 slots,
+    /// [`GraphError::CapacityOverflow`] if an arena would exceed 2^31 - 4 slots,
     /// [`GraphError::AllocFailed`] if the allocator fails. The graph's contents are unchanged
     /// either way (some capacity may have been added).
     pub fn try_reserve(&mut self, nodes: usize, edges: usize) -> Result<(), GraphError> {

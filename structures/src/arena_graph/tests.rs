@@ -93,15 +93,16 @@ fn with_capacity_reserves_so_adding_does_not_allocate() {
 fn try_reserve_counts_free_slots_and_reports_overflow() {
     let (mut g, ids) = numbered(5);
     g.try_reserve(0, 0).unwrap();
-    assert_eq!(g.node_capacity(), 8);
-    // 3 uninitialized slots left in chunk 0, plus 2 free ones: 5 more fit.
+    assert_eq!(g.node_capacity(), 12);
+    // Chunks of 4 and 8 slots: 7 uninitialized slots left in chunk 1, plus 2 free ones: 9 more
+    // fit.
     g.remove_node(ids[0]);
     g.remove_node(ids[1]);
-    g.try_reserve(5, 0).unwrap();
-    assert_eq!(g.node_capacity(), 8);
-    g.try_reserve(6, 1).unwrap();
-    assert_eq!(g.node_capacity(), 24);
-    assert_eq!(g.edge_capacity(), 8);
+    g.try_reserve(9, 0).unwrap();
+    assert_eq!(g.node_capacity(), 12);
+    g.try_reserve(10, 1).unwrap();
+    assert_eq!(g.node_capacity(), 28);
+    assert_eq!(g.edge_capacity(), 4);
 
     let before = snapshot(&g);
     assert_eq!(
@@ -113,7 +114,7 @@ fn try_reserve_counts_free_slots_and_reports_overflow() {
         Err(GraphError::CapacityOverflow)
     );
     assert_eq!(snapshot(&g), before);
-    assert_eq!(g.node_capacity(), 24);
+    assert_eq!(g.node_capacity(), 28);
     g.check_invariants();
 }
 
@@ -774,7 +775,7 @@ fn compact_without_holes_moves_nothing() {
     assert_eq!(remap.get(n[3]), None);
     assert_eq!(remap.map(n[3]), n[3]);
     assert!(g.contains_edge(e));
-    assert_eq!(g.node_capacity(), 24);
+    assert_eq!(g.node_capacity(), 12);
     g.check_invariants();
 }
 
@@ -784,7 +785,7 @@ fn compact_with_only_holes_frees_every_chunk() {
     for w in n.windows(2) {
         g.add_edge(w[0], w[1], 0).unwrap();
     }
-    assert_eq!((g.node_capacity(), g.edge_capacity()), (56, 56));
+    assert_eq!((g.node_capacity(), g.edge_capacity()), (60, 60));
     g.retain_nodes(|_, _| false);
     let remap = g.compact();
     assert!(remap.is_empty());
@@ -819,7 +820,7 @@ fn compact_fills_holes_from_the_end_and_fixes_every_pointer() {
         .edges()
         .map(|e| (e.id, e.source, e.target, *e.weight))
         .collect();
-    assert_eq!(g.node_capacity(), 56);
+    assert_eq!(g.node_capacity(), 60);
 
     let remap = g.compact();
     g.check_invariants();
@@ -836,7 +837,7 @@ fn compact_fills_holes_from_the_end_and_fixes_every_pointer() {
         g.node_ids().map(NodeId::index).collect::<Vec<_>>(),
         (0..24).collect::<Vec<_>>()
     );
-    assert_eq!(g.node_capacity(), 24, "the 32-slot chunk is freed");
+    assert_eq!(g.node_capacity(), 28, "the 32-slot chunk is freed");
     for (old, new) in &remap {
         assert!(!g.contains_node(old));
         assert_eq!(g.node_weight(new), Some(&(10 * old.index() as u32)));
@@ -899,14 +900,14 @@ fn compact_trims_trailing_edge_chunks_and_keeps_edge_ids() {
     let e: Vec<_> = (0..40)
         .map(|i| g.add_edge(n[i % 2], n[0], i as u32).unwrap())
         .collect();
-    assert_eq!(g.edge_capacity(), 56);
+    assert_eq!(g.edge_capacity(), 60);
     for &id in &e[5..] {
         g.remove_edge(id);
     }
     g.remove_edge(e[1]);
     let remap = g.compact();
     assert!(remap.is_empty());
-    assert_eq!(g.edge_capacity(), 8);
+    assert_eq!(g.edge_capacity(), 12);
     for &id in &e[..5] {
         assert_eq!(g.contains_edge(id), id != e[1]);
     }
@@ -964,7 +965,7 @@ fn a_slot_whose_generation_is_exhausted_is_retired() {
     g.check_invariants();
     g.clear();
     g.compact();
-    assert_eq!(g.node_capacity(), 8, "the retired slot keeps chunk 0");
+    assert_eq!(g.node_capacity(), 4, "the retired slot keeps chunk 0");
     let ids: Vec<_> = (0..10).map(|i| g.add_node(i)).collect();
     assert!(ids.iter().all(|id| id.index() != 0));
     assert!(!g.contains_node(last));

@@ -402,10 +402,13 @@ fn add(ctx: &Ctx, args: &AddArgs) -> Result<ExitCode> {
     );
     spinner.finish_and_clear();
     let triaged = triaged?;
-    let trace = super::shrink::to_trace(&builds, &args.target, &args.file)?;
-    let bytes = match &case {
-        lockstep::case::Case::Bytes(b) => Some(b.as_slice()),
-        lockstep::case::Case::Trace(_) => None,
+    // A trace is kept as written (its comments say why the case matters); bytes are decoded.
+    let (trace, bytes) = match &case {
+        lockstep::case::Case::Bytes(b) => (
+            super::shrink::to_trace(&builds, &args.target, &args.file)?,
+            Some(b.as_slice()),
+        ),
+        lockstep::case::Case::Trace(text) => (text.clone(), None),
     };
     let expect = args.expect.unwrap_or(if seeded.is_some() {
         Expect::Fail

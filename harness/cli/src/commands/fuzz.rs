@@ -190,6 +190,9 @@ fn campaign(
             match lines.recv_timeout(Duration::from_millis(100)) {
                 Ok(line) => {
                     status.update(&line);
+                    if let Some(unit) = libfuzzer::written_unit(&line) {
+                        collector.adopt(&unit)?;
+                    }
                     tail.push(line);
                     if tail.len() > 30 {
                         tail.remove(0);

@@ -82,7 +82,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         minimised.path(),
     )?;
     let found_dir = match seeded {
-        Some(id) => project.fuzz_dir.join("findings").join(&args.target).join(format!("seeded-{id}")),
+        Some(id) => project
+            .fuzz_dir
+            .join("findings")
+            .join(&args.target)
+            .join(format!("seeded-{id}")),
         None => project.fuzz_dir.join("findings").join(&args.target),
     };
     std::fs::create_dir_all(&found_dir)
