@@ -49,6 +49,8 @@ struct Sweep {
     swept: Vec<(Engine, usize)>,
     /// Whether the budget ran out first.
     out_of_time: bool,
+    /// Seconds from the start of the sweep to its first finding.
+    first_finding_secs: Option<f64>,
     findings: Vec<Processed>,
 }
 
@@ -95,9 +97,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     let mut swept = Vec::new();
     let mut culprits: Vec<(Engine, PathBuf)> = Vec::new();
     let mut out_of_time = false;
+    let mut first_finding = None;
     for &engine in &models {
         let spinner = ui::spinner(format!("sweeping {} inputs under {engine}", inputs.len()));
-        let (done, found, timed_out) = sweep_model(
+        let (done, found, timed_out, first) = sweep_model(
             ctx,
             &builds,
             engine,
@@ -108,6 +111,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         )?;
         spinner.finish_and_clear();
         swept.push((engine, done));
+        if let (None, Some(at)) = (first_finding, first) {
+            first_finding = Some(at.duration_since(start).as_secs_f64());
+        }
         for input in found {
             // Copied out of the scratch directory before anything else can go wrong.
             let dest = found_dir.join(format!("sweep-{engine}-{}", short_name(&input)));
@@ -146,6 +152,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         inputs: inputs.len(),
         swept,
         out_of_time,
+        first_finding_secs: first_finding,
         findings,
     };
     let new = report
@@ -209,7 +216,8 @@ fn minimise(
 
 /// Replays `inputs` under one Miri engine, in batches: one process runs input after input until
 /// it stops on undefined behaviour, which names the input it was on. Returns how many inputs
-/// ran to the end, the ones that failed, and whether the deadline stopped the sweep.
+/// ran to the end, the ones that failed, whether the deadline stopped the sweep, and when the
+/// first failure was seen.
 fn sweep_model(
     ctx: &Ctx,
     builds: &Builds<'_>,
@@ -218,7 +226,7 @@ fn sweep_model(
     inputs: &[PathBuf],
     seeded: Option<&str>,
     deadline: Instant,
-) -> Result<(usize, Vec<PathBuf>, bool)> {
+) -> Result<(usize, Vec<PathBuf>, bool, Option<Instant>)> {
     let mut replay = builds.miri()?.clone();
     if let Some(id) = seeded {
         replay.env.push(("LOCKSTEP_SEEDED_BUG".into(), id.into()));
@@ -226,10 +234,11 @@ fn sweep_model(
     let model = engine.model().expect("a Miri engine");
     let limits = engines::Limits::default();
     let (mut next, mut passed, mut failed) = (0, 0, Vec::new());
+    let mut first = None;
     while next < inputs.len() {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Ok((passed, failed, true));
+            return Ok((passed, failed, true, first));
         }
         let mut args: Vec<OsString> = vec!["--json".into(), target.into()];
         args.extend(inputs[next..].iter().map(|p| p.clone().into_os_string()));
@@ -246,11 +255,12 @@ fn sweep_model(
                 passed += 1;
             } else {
                 failed.push(inputs[next + i].clone());
+                first.get_or_insert_with(Instant::now);
             }
         }
         next += reports.len();
         if done.timed_out() {
-            return Ok((passed, failed, true));
+            return Ok((passed, failed, true, first));
         }
         match engines::judge(&ctx.project, engine, &done, limits) {
             Verdict::Fail(f)
@@ -261,6 +271,7 @@ fn sweep_model(
             {
                 // Miri stopped on the input after the last report.
                 failed.push(inputs[next].clone());
+                first.get_or_insert_with(Instant::now);
                 next += 1;
             }
             Verdict::Error { message } if next < inputs.len() => {
@@ -272,7 +283,7 @@ fn sweep_model(
             _ => {}
         }
     }
-    Ok((passed, failed, false))
+    Ok((passed, failed, false, first))
 }
 
 fn render(sweep: &Sweep, elapsed: Duration) -> String {
