@@ -128,7 +128,7 @@ pub fn process(
         None,
     )?;
     let mut shrunk_path = finding.as_os_str().to_owned();
-    shrunk_path.push(".shrunk.report.trace");
+    shrunk_path.push(".shrunk.trace");
     let shrunk_path = PathBuf::from(shrunk_path);
     if !shrunk_path.exists() {
         write_new(&shrunk_path, &shrunk.report.trace)?;

@@ -191,13 +191,26 @@ fn check(ctx: &Ctx, args: &CheckArgs) -> Result<ExitCode> {
         }
     }
     println!(
-        "\n{} cases: {} give their verdict, {} do not{}",
+        "\n{} {}: {} {} {} verdict, {failed} {}{}",
         checked.len(),
+        if checked.len() == 1 { "case" } else { "cases" },
         checked.len() - failed,
-        failed,
+        if checked.len() - failed == 1 {
+            "gives"
+        } else {
+            "give"
+        },
+        if checked.len() - failed == 1 {
+            "its"
+        } else {
+            "their"
+        },
+        if failed == 1 { "does not" } else { "do not" },
         if partial > 0 {
             format!(
-                "; {partial} were checked without the engines that detect them (add --asan / --miri)"
+                "; {partial} {} checked without the engines that detect {} (add --asan / --miri)",
+                if partial == 1 { "was" } else { "were" },
+                if partial == 1 { "it" } else { "them" },
             )
         } else {
             String::new()

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use lockstep::SeededBugInfo;
 use serde::Serialize;
 
 use super::triage::{EngineArgs, short_name};
@@ -62,6 +63,8 @@ struct Campaign {
     exec_per_sec: u64,
     coverage: u64,
     corpus: u64,
+    /// Seconds from the start of the campaign to its first crash file.
+    first_crash_secs: Option<f64>,
     /// Findings recovered from an earlier, interrupted campaign.
     recovered: usize,
     findings: Vec<Processed>,
@@ -130,8 +133,21 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         println!("{}", serde_json::to_string(&campaigns)?);
     } else {
         print!("{}", summary(&campaigns));
+        if let Some(bug) = seeded.as_ref().filter(|b| miri_only(b)) {
+            if campaigns.iter().all(|c| c.findings.is_empty()) {
+                println!(
+                    "\nseeded bug {} ({}) is detected only by Miri: this campaign grew the fuzz corpus; now run `lockstep sweep {} --miri --seeded-bug {}`",
+                    bug.id, bug.class, bug.target, bug.id
+                );
+            }
+        }
     }
     Ok(status(found_new))
+}
+
+/// Whether only Miri detects `bug`: a fuzzing campaign will not see it, a sweep will.
+fn miri_only(bug: &SeededBugInfo) -> bool {
+    bug.detectors.iter().all(|d| d.starts_with("miri"))
 }
 
 fn campaign(
@@ -175,6 +191,7 @@ fn campaign(
     let deadline = start + args.time;
     let mut status = Status::default();
     let mut last_plain = Instant::now();
+    let mut first_crash = None;
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining < Duration::from_secs(1) {
@@ -204,6 +221,9 @@ fn campaign(
                 }
             }
             collector.poll()?;
+            if first_crash.is_none() && !collector.collected.is_empty() {
+                first_crash = Some(start.elapsed());
+            }
             show(&bar, &status, collector.collected.len(), start, args.time);
             if bar.is_hidden() && last_plain.elapsed() >= Duration::from_secs(30) {
                 eprintln!(
@@ -259,6 +279,9 @@ fn campaign(
         exec_per_sec: (status.execs as f64 / elapsed.as_secs_f64().max(0.001)) as u64,
         coverage: status.cov,
         corpus: status.corpus,
+        first_crash_secs: first_crash
+            .or_else(|| (!collector.collected.is_empty()).then_some(elapsed))
+            .map(|d| d.as_secs_f64()),
         recovered: recovered.len(),
         findings: processed,
     })
@@ -404,6 +427,8 @@ fn summary(campaigns: &[Campaign]) -> String {
                 human(c.exec_per_sec),
                 c.coverage.to_string(),
                 c.findings.len().to_string(),
+                c.first_crash_secs
+                    .map_or("-".to_owned(), |s| format!("{s:.1}s")),
                 if unique.is_empty() {
                     "0".to_owned()
                 } else {
@@ -421,6 +446,7 @@ fn summary(campaigns: &[Campaign]) -> String {
             "exec/s",
             "coverage",
             "crashes",
+            "first crash",
             "unique failures",
             "new",
         ],

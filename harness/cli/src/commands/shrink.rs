@@ -27,7 +27,7 @@ pub struct Args {
     /// The engine whose failure to keep: `auto` triages first and keeps the most telling one.
     #[arg(long, default_value = "auto", value_name = "ENGINE")]
     engine: String,
-    /// Where to write the shrunk trace (default: FILE.shrunk.report.trace). Never overwritten.
+    /// Where to write the shrunk trace (default: FILE.shrunk.trace). Never overwritten.
     #[arg(long, short, value_name = "PATH")]
     out: Option<PathBuf>,
     /// The most candidates to try (default: 5000 native, 2000 ASan, 400 Miri).
@@ -53,7 +53,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     lockstep::case::read(&args.file)?;
     let out = args.out.clone().unwrap_or_else(|| {
         let mut name = args.file.clone().into_os_string();
-        name.push(".shrunk.report.trace");
+        name.push(".shrunk.trace");
         PathBuf::from(name)
     });
     if out.exists() {

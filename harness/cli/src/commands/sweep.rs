@@ -31,7 +31,8 @@ pub struct Args {
     /// The aliasing models to sweep with: sb, tb or both.
     #[arg(long, default_value = "sb,tb", value_name = "LIST")]
     models: String,
-    /// Time budget for the whole sweep: 90s, 10m, 1h.
+    /// Time budget for minimising and replaying, shared equally by the models (shrinking and
+    /// triaging what was found come after): 90s, 10m, 1h.
     #[arg(long, value_parser = libfuzzer::parse_duration, default_value = "10m", value_name = "DURATION")]
     budget: Duration,
     /// Do not store new findings in the regression corpus.
@@ -98,7 +99,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     let mut culprits: Vec<(Engine, PathBuf)> = Vec::new();
     let mut out_of_time = false;
     let mut first_finding = None;
-    for &engine in &models {
+    for (i, &engine) in models.iter().enumerate() {
+        // Each model gets an equal share of what is left, so a slow first model cannot starve
+        // the second; a model that finishes early leaves its time to the next.
+        let left = deadline.saturating_duration_since(Instant::now());
+        let share = left / u32::try_from(models.len() - i).unwrap_or(1);
+        let model_deadline = Instant::now() + share;
         let spinner = ui::spinner(format!("sweeping {} inputs under {engine}", inputs.len()));
         let (done, found, timed_out, first) = sweep_model(
             ctx,
@@ -107,7 +113,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
             &args.target,
             &inputs,
             seeded,
-            deadline,
+            model_deadline,
         )?;
         spinner.finish_and_clear();
         swept.push((engine, done));
