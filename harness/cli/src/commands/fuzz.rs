@@ -50,6 +50,10 @@ pub struct Args {
     /// campaigns built up in fuzz/corpus/ (for measuring how fast a bug is found).
     #[arg(long)]
     fresh: bool,
+    /// With --fresh: leave out the committed seeds too, so libFuzzer starts from nothing (the
+    /// hardest test of how fast a bug is found, since seeds often reach the code it lives in).
+    #[arg(long, requires = "fresh")]
+    no_seeds: bool,
     #[command(flatten)]
     engines: EngineArgs,
 }
@@ -143,6 +147,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         }
     }
     Ok(status(found_new))
+}
+
+/// `figure`, or `-` when libFuzzer reported no status at all.
+fn seen(c: &Campaign, figure: String) -> String {
+    if c.execs == 0 && c.coverage == 0 {
+        "-".to_owned()
+    } else {
+        figure
+    }
 }
 
 /// Whether only Miri detects `bug`: a fuzzing campaign will not see it, a sweep will.
@@ -315,7 +328,7 @@ fn spawn(
         ]);
     }
     cmd.arg(corpus);
-    if seeds.is_dir() {
+    if seeds.is_dir() && !args.no_seeds {
         // Read-only: libFuzzer writes new inputs to the first directory only.
         cmd.arg(seeds);
     }
@@ -423,9 +436,11 @@ fn summary(campaigns: &[Campaign]) -> String {
             vec![
                 c.target.clone(),
                 format!("{:.0}s", c.seconds),
-                human(c.execs),
-                human(c.exec_per_sec),
-                c.coverage.to_string(),
+                // libFuzzer reports nothing before its first status line: a crash while it
+                // loads the corpus ends the campaign with no figures to show.
+                seen(c, human(c.execs)),
+                seen(c, human(c.exec_per_sec)),
+                seen(c, c.coverage.to_string()),
                 c.findings.len().to_string(),
                 c.first_crash_secs
                     .map_or("-".to_owned(), |s| format!("{s:.1}s")),

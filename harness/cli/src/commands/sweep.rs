@@ -130,9 +130,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
             culprits.push((engine, dest));
         }
         out_of_time |= timed_out;
-        if timed_out {
-            break;
-        }
     }
 
     let engines = triage::parse_engines(&args.engines.engines)?;
