@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod builds;
@@ -32,6 +32,10 @@ struct Cli {
     /// The workspace's Cargo.toml (found from the current directory by default).
     #[arg(long, global = true, value_name = "PATH")]
     manifest_path: Option<PathBuf>,
+    /// The corpora directory, with `<target>/seeds/` and `<target>/regressions/` (default:
+    /// `corpora/` at the workspace root).
+    #[arg(long, global = true, value_name = "DIR")]
+    corpora: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -83,7 +87,18 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let project = project::Project::discover(cli.manifest_path.as_deref())?;
+    let mut project = project::Project::discover(cli.manifest_path.as_deref())?;
+    if let Some(dir) = cli.corpora {
+        if !dir.is_dir() {
+            anyhow::bail!(
+                "--corpora {}: no such directory (it holds <target>/regressions/ and <target>/seeds/)",
+                dir.display()
+            );
+        }
+        project.corpora = dir
+            .canonicalize()
+            .with_context(|| format!("resolving {}", dir.display()))?;
+    }
     let ctx = Ctx {
         project,
         json: cli.json,

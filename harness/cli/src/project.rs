@@ -27,6 +27,8 @@ pub struct Project {
     pub subject_dirs: Vec<PathBuf>,
     /// The host triple (cargo-fuzz builds for it).
     pub host: String,
+    /// The corpora: `<target>/seeds/` and `<target>/regressions/` (`corpora/` at the root).
+    pub corpora: PathBuf,
 }
 
 /// The replay binary every fuzz package has.
@@ -110,6 +112,7 @@ impl Project {
             .collect::<Result<_>>()?;
         Ok(Project {
             host: host_triple()?,
+            corpora: root.join("corpora"),
             root,
             target_dir,
             fuzz_package,
@@ -134,7 +137,7 @@ impl Project {
 
     /// `corpora/<target>/<kind>/`.
     pub fn corpus_dir(&self, target: &str, kind: &str) -> PathBuf {
-        self.root.join("corpora").join(target).join(kind)
+        self.corpora.join(target).join(kind)
     }
 
     /// `path` relative to the workspace root, when it is inside it.

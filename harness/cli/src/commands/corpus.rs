@@ -446,9 +446,13 @@ fn add(ctx: &Ctx, args: &AddArgs) -> Result<ExitCode> {
         Stored::New { name } => {
             if !ctx.json {
                 println!(
-                    "stored {} as corpora/{}/regressions/{name} ({}; expect {expect})",
+                    "stored {} as {}/{name} ({}; expect {expect})",
                     short_name(&args.file),
-                    args.target,
+                    ctx.project.relative(
+                        &ctx.project
+                            .corpus_dir(&args.target, "regressions")
+                            .to_string_lossy()
+                    ),
                     triaged.signature().unwrap_or_default()
                 );
             }

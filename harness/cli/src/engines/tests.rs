@@ -14,6 +14,7 @@ fn project() -> Project {
         has_seeded_bugs: true,
         subject_dirs: vec![PathBuf::from("/ws/structures")],
         host: "x86_64-unknown-linux-gnu".into(),
+        corpora: PathBuf::from("/ws/corpora"),
     }
 }
 
