@@ -417,8 +417,8 @@ impl<T> Arena<T> {
             let Some(from) = src.slot(index) else {
                 unreachable!("index {index} < len")
             };
-            // SAFETY: slots below `src.len` are initialized; nothing references the header.
             let (version, next_free) =
+                // SAFETY: slots below `src.len` are initialized; nothing references the header.
                 unsafe { ((*from.as_ptr()).version, (*from.as_ptr()).next_free) };
             // Seeded bug `graph-clone-claims-first` claims an occupied slot (odd version, counted)
             // before cloning its value, so a panicking `clone` leaves it occupied, uninitialized.

@@ -1060,9 +1060,9 @@ impl<N, E> ArenaGraph<N, E> {
                 version % 2 == 1,
                 "node {id:?} {d} list: link {count} is vacant edge slot {index}"
             );
-            // SAFETY: `edge` is an occupied edge slot (just checked); nothing is mutably
-            // referenced.
             let (edge_id, link, owner) =
+                // SAFETY: `edge` is an occupied edge slot (just checked); nothing is mutably
+                // referenced.
                 unsafe { (EdgeId::of(edge), *link_ptr(edge, dir), owner(edge, dir)) };
             assert!(
                 link.prev == prev,
@@ -1171,8 +1171,8 @@ impl<N: Clone, E: Clone> Clone for ArenaGraph<N, E> {
                 .unwrap_or_else(|| unreachable!("the clone has node slot {index}"))
         };
         graph.edges.clone_slots(&self.edges, |edge| {
-            // SAFETY: `clone_slots` passes occupied slots of `self.edges`, borrowed shared.
             let (source, target) =
+                // SAFETY: `clone_slots` passes occupied slots of `self.edges`, borrowed shared.
                 unsafe { ((*value_ptr(edge)).source, (*value_ptr(edge)).target) };
             Edge {
                 source: node_at(source),

@@ -358,8 +358,8 @@ impl<A: Adapter> LinkedList<A> {
                 "intrusive_list: {end} at {at:p} is marked unlinked"
             );
         }
-        // SAFETY: as above; both were just checked to be linked, so their fields are pointers.
         let (head_prev, tail_next) =
+            // SAFETY: as above; both were just checked to be linked, so their fields are pointers.
             unsafe { (head.as_ref().raw_prev(), tail.as_ref().raw_next()) };
         assert!(
             head_prev.is_none(),

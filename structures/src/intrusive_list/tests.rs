@@ -217,8 +217,8 @@ fn adapter_maps_an_element_to_its_link_and_back() {
     );
     // SAFETY: `link` came from `get_link` for the live `node`.
     assert_eq!(unsafe { BoxAdapter::get_value(link) }, value);
-    // SAFETY: as above, for the adapter with a lifetime.
     let (ref_link, ref_value) =
+        // SAFETY: as above, for the adapter with a lifetime.
         unsafe { (RefAdapter::get_link(value), RefAdapter::get_value(link)) };
     assert_eq!((ref_link, ref_value), (link, value));
 }
