@@ -1308,12 +1308,11 @@ impl<G: Graph> Instance<G> {
             }
             Op::SetNodeWeight { node, value } => {
                 if let Some(id) = self.node(node) {
-                    let weight = self.graph.node_weight_mut(id);
-                    let found = weight.is_some();
-                    if let Some(w) = weight {
-                        *w = Tracked::new(value);
-                    }
-                    return Out::Flag(found);
+                    let set = self
+                        .graph
+                        .node_weight_mut(id)
+                        .map(|w| *w = Tracked::new(value));
+                    return Out::Flag(set.is_some());
                 }
             }
             Op::EdgeWeight(edge) => {
@@ -1323,12 +1322,11 @@ impl<G: Graph> Instance<G> {
             }
             Op::SetEdgeWeight { edge, value } => {
                 if let Some(id) = self.edge(edge) {
-                    let weight = self.graph.edge_weight_mut(id);
-                    let found = weight.is_some();
-                    if let Some(w) = weight {
-                        *w = Tracked::new(value);
-                    }
-                    return Out::Flag(found);
+                    let set = self
+                        .graph
+                        .edge_weight_mut(id)
+                        .map(|w| *w = Tracked::new(value));
+                    return Out::Flag(set.is_some());
                 }
             }
             Op::EdgeEndpoints(edge) => {

@@ -56,31 +56,33 @@ fn seeded_bugs_miri_catches_are_caught_under_miri_in_each_model_named() {
         panic!("{message}");
     }
     let models = [
-        (
-            AliasingModel::StackedBorrows,
-            Detector::MiriStackedBorrows,
-            "miri-sb",
-        ),
-        (
-            AliasingModel::TreeBorrows,
-            Detector::MiriTreeBorrows,
-            "miri-tb",
-        ),
+        (AliasingModel::StackedBorrows, Detector::MiriStackedBorrows),
+        (AliasingModel::TreeBorrows, Detector::MiriTreeBorrows),
     ];
     for bug in CATALOGUE
         .iter()
         .filter(|b| b.detectors.iter().any(|d| d.is_miri()))
     {
-        for (model, detector, engine) in models {
+        let replay = MiriReplay {
+            dir: workspace.clone(),
+            package: "lockstep-fuzz".into(),
+            bin: "replay".into(),
+            features: vec!["seeded-bugs".into()],
+            env: vec![("LOCKSTEP_SEEDED_BUG".into(), bug.id.into())],
+            target_dir: None,
+        };
+        for (model, detector) in models {
             if !bug.detectors.contains(&detector) {
                 continue;
             }
+            // The triage engine named after the detector: "miri-sb", "miri-tb".
+            let engine = detector.to_string();
             // The cases stored as undefined behaviour under this model (others show the bug
             // another way: a broken invariant, say).
             let ub_cases: Vec<_> = cases_of(bug)
                 .into_iter()
                 .filter(|(_, m)| {
-                    m.class_seen_by(engine)
+                    m.class_seen_by(&engine)
                         .is_some_and(|c| !corpus::is_harness_class(c))
                 })
                 .collect();
@@ -90,14 +92,6 @@ fn seeded_bugs_miri_catches_are_caught_under_miri_in_each_model_named() {
                 bug.id
             );
             for (case, _) in ub_cases {
-                let replay = MiriReplay {
-                    dir: workspace.clone(),
-                    package: "lockstep-fuzz".into(),
-                    bin: "replay".into(),
-                    features: vec!["seeded-bugs".into()],
-                    env: vec![("LOCKSTEP_SEEDED_BUG".into(), bug.id.into())],
-                    target_dir: None,
-                };
                 let args = [OsString::from(bug.target), OsString::from(case.path)];
                 let output = replay
                     .command(model, &args)

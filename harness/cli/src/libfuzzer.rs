@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -103,6 +103,8 @@ pub struct Collector {
     seen: BTreeSet<String>,
     /// The findings copied, in the order they appeared.
     pub collected: Vec<PathBuf>,
+    /// When the first of `collected` was taken in.
+    pub first_at: Option<Instant>,
 }
 
 impl Collector {
@@ -118,9 +120,11 @@ impl Collector {
             findings: findings.to_path_buf(),
             seen: BTreeSet::new(),
             collected: Vec::new(),
+            first_at: None,
         };
         collector.poll()?;
         let recovered = std::mem::take(&mut collector.collected);
+        collector.first_at = None;
         Ok((collector, recovered))
     }
 
@@ -144,16 +148,14 @@ impl Collector {
                     continue;
                 }
                 copy_durably(&bytes, &dest)?;
-                self.collected.push(dest);
+                self.record(dest);
                 new += 1;
             }
             self.seen.insert(name);
         }
         Ok(new)
     }
-}
 
-impl Collector {
     /// Takes in a finding libFuzzer says it wrote (see [`written_unit`]), even one found before
     /// whose copy already exists: it is a finding of this campaign all the same.
     pub fn adopt(&mut self, artifact: &Path) -> Result<()> {
@@ -169,10 +171,16 @@ impl Collector {
                 &dest,
             )?;
         }
+        self.record(dest);
+        Ok(())
+    }
+
+    /// Counts `dest` as a finding of this campaign, once.
+    fn record(&mut self, dest: PathBuf) {
         if !self.collected.contains(&dest) {
+            self.first_at.get_or_insert_with(Instant::now);
             self.collected.push(dest);
         }
-        Ok(())
     }
 }
 
@@ -246,12 +254,18 @@ mod tests {
         assert_eq!(written_unit("#12 NEW cov: 3"), None);
     }
 
-    #[test]
-    fn a_finding_found_again_is_adopted() {
+    /// A scratch directory whose `artifacts/` holds `crash-1`, and a `findings/` path beside it.
+    fn one_crash_in_artifacts() -> (tempfile::TempDir, PathBuf, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let (artifacts, findings) = (dir.path().join("artifacts"), dir.path().join("findings"));
         std::fs::create_dir_all(&artifacts).unwrap();
         std::fs::write(artifacts.join("crash-1"), b"one").unwrap();
+        (dir, artifacts, findings)
+    }
+
+    #[test]
+    fn a_finding_found_again_is_adopted() {
+        let (_dir, artifacts, findings) = one_crash_in_artifacts();
         let (mut c, recovered) = Collector::new(&artifacts, &findings).unwrap();
         assert_eq!(recovered.len(), 1);
         // The same input crashes again: same name, nothing new in the directory.
@@ -274,10 +288,7 @@ mod tests {
 
     #[test]
     fn findings_are_copied_once_and_recovered_after_a_kill() {
-        let dir = tempfile::tempdir().unwrap();
-        let (artifacts, findings) = (dir.path().join("artifacts"), dir.path().join("findings"));
-        std::fs::create_dir_all(&artifacts).unwrap();
-        std::fs::write(artifacts.join("crash-1"), b"one").unwrap();
+        let (_dir, artifacts, findings) = one_crash_in_artifacts();
         std::fs::write(artifacts.join("fuzz-0.log"), b"not a finding").unwrap();
         let (mut c, recovered) = Collector::new(&artifacts, &findings).unwrap();
         assert_eq!(recovered, [findings.join("crash-1")]);

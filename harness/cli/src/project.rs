@@ -140,6 +140,18 @@ impl Project {
         self.corpora.join(target).join(kind)
     }
 
+    /// `fuzz/<kind>/<target>/`, or `fuzz/<kind>/<target>/seeded-<id>/` for a campaign with a
+    /// seeded bug switched on: its crashes are kept apart, since without the bug (or with
+    /// another) they would not reproduce. `kind` is `artifacts` (libFuzzer's) or `findings`
+    /// (lockstep's copies).
+    pub fn campaign_dir(&self, kind: &str, target: &str, seeded: Option<&str>) -> PathBuf {
+        let dir = self.fuzz_dir.join(kind).join(target);
+        match seeded {
+            Some(id) => dir.join(format!("seeded-{id}")),
+            None => dir,
+        }
+    }
+
     /// `path` relative to the workspace root, when it is inside it.
     pub fn relative<'a>(&self, path: &'a str) -> &'a str {
         let root = self.root.to_string_lossy();

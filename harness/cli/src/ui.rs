@@ -59,3 +59,8 @@ pub fn verdict_cell(cell: &str) -> String {
         _ => style(cell).red().to_string(),
     }
 }
+
+/// `one` when `n` is 1, else `many`: "1 case", "2 cases".
+pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}

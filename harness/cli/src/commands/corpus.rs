@@ -193,24 +193,16 @@ fn check(ctx: &Ctx, args: &CheckArgs) -> Result<ExitCode> {
     println!(
         "\n{} {}: {} {} {} verdict, {failed} {}{}",
         checked.len(),
-        if checked.len() == 1 { "case" } else { "cases" },
+        ui::plural(checked.len(), "case", "cases"),
         checked.len() - failed,
-        if checked.len() - failed == 1 {
-            "gives"
-        } else {
-            "give"
-        },
-        if checked.len() - failed == 1 {
-            "its"
-        } else {
-            "their"
-        },
-        if failed == 1 { "does not" } else { "do not" },
+        ui::plural(checked.len() - failed, "gives", "give"),
+        ui::plural(checked.len() - failed, "its", "their"),
+        ui::plural(failed, "does not", "do not"),
         if partial > 0 {
             format!(
                 "; {partial} {} checked without the engines that detect {} (add --asan / --miri)",
-                if partial == 1 { "was" } else { "were" },
-                if partial == 1 { "it" } else { "them" },
+                ui::plural(partial, "was", "were"),
+                ui::plural(partial, "it", "them"),
             )
         } else {
             String::new()

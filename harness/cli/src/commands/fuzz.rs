@@ -183,11 +183,8 @@ fn campaign(
         None => project.fuzz_dir.join("corpus").join(target),
     };
     let seeds = project.corpus_dir(target, "seeds");
-    // A campaign with a seeded bug keeps its crashes apart: recovered into a campaign without
-    // that bug, they would not reproduce.
-    let config = seeded.map_or_else(|| target.to_owned(), |id| format!("{target}/seeded-{id}"));
-    let artifacts = project.fuzz_dir.join("artifacts").join(&config);
-    let findings_dir = project.fuzz_dir.join("findings").join(&config);
+    let artifacts = project.campaign_dir("artifacts", target, seeded);
+    let findings_dir = project.campaign_dir("findings", target, seeded);
     libfuzzer::check_corpus_dir(&corpus)?;
     std::fs::create_dir_all(&corpus).with_context(|| format!("creating {}", corpus.display()))?;
     let (mut collector, recovered) = Collector::new(&artifacts, &findings_dir)?;
@@ -204,7 +201,6 @@ fn campaign(
     let deadline = start + args.time;
     let mut status = Status::default();
     let mut last_plain = Instant::now();
-    let mut first_crash = None;
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining < Duration::from_secs(1) {
@@ -234,9 +230,6 @@ fn campaign(
                 }
             }
             collector.poll()?;
-            if first_crash.is_none() && !collector.collected.is_empty() {
-                first_crash = Some(start.elapsed());
-            }
             show(&bar, &status, collector.collected.len(), start, args.time);
             if bar.is_hidden() && last_plain.elapsed() >= Duration::from_secs(30) {
                 eprintln!(
@@ -292,9 +285,9 @@ fn campaign(
         exec_per_sec: (status.execs as f64 / elapsed.as_secs_f64().max(0.001)) as u64,
         coverage: status.cov,
         corpus: status.corpus,
-        first_crash_secs: first_crash
-            .or_else(|| (!collector.collected.is_empty()).then_some(elapsed))
-            .map(|d| d.as_secs_f64()),
+        first_crash_secs: collector
+            .first_at
+            .map(|at| at.duration_since(start).as_secs_f64()),
         recovered: recovered.len(),
         findings: processed,
     })

@@ -84,14 +84,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         seeded.is_some(),
         minimised.path(),
     )?;
-    let found_dir = match seeded {
-        Some(id) => project
-            .fuzz_dir
-            .join("findings")
-            .join(&args.target)
-            .join(format!("seeded-{id}")),
-        None => project.fuzz_dir.join("findings").join(&args.target),
-    };
+    let found_dir = project.campaign_dir("findings", &args.target, seeded);
     std::fs::create_dir_all(&found_dir)
         .with_context(|| format!("creating {}", found_dir.display()))?;
 
@@ -106,7 +99,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         let share = left / u32::try_from(models.len() - i).unwrap_or(1);
         let model_deadline = Instant::now() + share;
         let spinner = ui::spinner(format!("sweeping {} inputs under {engine}", inputs.len()));
-        let (done, found, timed_out, first) = sweep_model(
+        let model_sweep = sweep_model(
             ctx,
             &builds,
             engine,
@@ -116,11 +109,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
             model_deadline,
         )?;
         spinner.finish_and_clear();
-        swept.push((engine, done));
-        if let (None, Some(at)) = (first_finding, first) {
+        swept.push((engine, model_sweep.passed));
+        if let (None, Some(at)) = (first_finding, model_sweep.first_failure) {
             first_finding = Some(at.duration_since(start).as_secs_f64());
         }
-        for input in found {
+        for input in model_sweep.failed {
             // Copied out of the scratch directory before anything else can go wrong.
             let dest = found_dir.join(format!("sweep-{engine}-{}", short_name(&input)));
             if !dest.exists() {
@@ -129,7 +122,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
             }
             culprits.push((engine, dest));
         }
-        out_of_time |= timed_out;
+        out_of_time |= model_sweep.timed_out;
     }
 
     let engines = triage::parse_engines(&args.engines.engines)?;
@@ -217,10 +210,28 @@ fn minimise(
     Ok(inputs.into_iter().map(|(_, path)| path).collect())
 }
 
+/// What one model's sweep did.
+#[derive(Default)]
+struct ModelSweep {
+    /// Inputs that ran to the end and passed.
+    passed: usize,
+    /// Inputs that failed.
+    failed: Vec<PathBuf>,
+    /// Whether the deadline stopped the sweep.
+    timed_out: bool,
+    /// When the first failure was seen.
+    first_failure: Option<Instant>,
+}
+
+impl ModelSweep {
+    fn fail(&mut self, input: &Path) {
+        self.failed.push(input.to_path_buf());
+        self.first_failure.get_or_insert_with(Instant::now);
+    }
+}
+
 /// Replays `inputs` under one Miri engine, in batches: one process runs input after input until
-/// it stops on undefined behaviour, which names the input it was on. Returns how many inputs
-/// ran to the end, the ones that failed, whether the deadline stopped the sweep, and when the
-/// first failure was seen.
+/// it stops on undefined behaviour, which names the input it was on.
 fn sweep_model(
     ctx: &Ctx,
     builds: &Builds<'_>,
@@ -229,19 +240,20 @@ fn sweep_model(
     inputs: &[PathBuf],
     seeded: Option<&str>,
     deadline: Instant,
-) -> Result<(usize, Vec<PathBuf>, bool, Option<Instant>)> {
+) -> Result<ModelSweep> {
     let mut replay = builds.miri()?.clone();
     if let Some(id) = seeded {
         replay.env.push(("LOCKSTEP_SEEDED_BUG".into(), id.into()));
     }
     let model = engine.model().expect("a Miri engine");
     let limits = engines::Limits::default();
-    let (mut next, mut passed, mut failed) = (0, 0, Vec::new());
-    let mut first = None;
+    let mut sweep = ModelSweep::default();
+    let mut next = 0;
     while next < inputs.len() {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Ok((passed, failed, true, first));
+            sweep.timed_out = true;
+            return Ok(sweep);
         }
         let mut args: Vec<OsString> = vec!["--json".into(), target.into()];
         args.extend(inputs[next..].iter().map(|p| p.clone().into_os_string()));
@@ -255,15 +267,15 @@ fn sweep_model(
             .collect();
         for (i, report) in reports.iter().enumerate() {
             if report.passed() {
-                passed += 1;
+                sweep.passed += 1;
             } else {
-                failed.push(inputs[next + i].clone());
-                first.get_or_insert_with(Instant::now);
+                sweep.fail(&inputs[next + i]);
             }
         }
         next += reports.len();
         if done.timed_out() {
-            return Ok((passed, failed, true, first));
+            sweep.timed_out = true;
+            return Ok(sweep);
         }
         match engines::judge(&ctx.project, engine, &done, limits) {
             Verdict::Fail(f)
@@ -273,8 +285,7 @@ fn sweep_model(
                         .any(|r| r.signature().as_deref() == Some(&f.signature())) =>
             {
                 // Miri stopped on the input after the last report.
-                failed.push(inputs[next].clone());
-                first.get_or_insert_with(Instant::now);
+                sweep.fail(&inputs[next]);
                 next += 1;
             }
             Verdict::Error { message } if next < inputs.len() => {
@@ -286,7 +297,7 @@ fn sweep_model(
             _ => {}
         }
     }
-    Ok((passed, failed, false, first))
+    Ok(sweep)
 }
 
 fn render(sweep: &Sweep, elapsed: Duration) -> String {
