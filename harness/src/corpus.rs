@@ -299,6 +299,97 @@ pub fn case_name(meta: &CaseMeta) -> String {
     format!("{prefix}-{}", &hash["fnv1a64:".len().."fnv1a64:".len() + 8])
 }
 
+/// One accepted behaviour: a signature, or a whole class, with the reason it is accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Acceptance {
+    /// A signature (`leak at op IntoIter`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// A class (`leak`): every failure of that class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// Why it is accepted: required, so a suppression always says what it hides.
+    pub reason: String,
+}
+
+/// `corpora/<target>/accepted.toml`: the behaviours a target's campaigns accept, like a
+/// sanitizer's suppressions file. Accepted failures never stop or fail a campaign and are never
+/// stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accepted {
+    /// The accepted behaviours.
+    #[serde(default)]
+    pub accept: Vec<Acceptance>,
+}
+
+impl Accepted {
+    /// The accepted signatures and classes, as a fuzz target reads them.
+    pub fn known(&self) -> crate::campaign::Known {
+        crate::campaign::Known::new(
+            self.accept
+                .iter()
+                .filter_map(|a| a.signature.clone())
+                .collect(),
+            self.accept.iter().filter_map(|a| a.class.clone()).collect(),
+        )
+    }
+
+    /// The acceptance that covers a failure with `signature`, if one does.
+    pub fn covering(&self, signature: &str) -> Option<&Acceptance> {
+        let class = signature.split(" at ").next().unwrap_or(signature);
+        self.accept.iter().find(|a| {
+            a.signature.as_deref() == Some(signature) || a.class.as_deref() == Some(class)
+        })
+    }
+
+    /// The file as stored: a comment saying what it is, then the entries.
+    pub fn text(&self) -> Result<String, String> {
+        let body = toml::to_string(self).map_err(|e| e.to_string())?;
+        Ok(format!(
+            "# lockstep: behaviours this target's campaigns accept (never stop, fail or get \
+             stored),\n# each a signature or a class, with the reason.\n{body}"
+        ))
+    }
+}
+
+/// Reads `accepted.toml` at `path`; a missing file accepts nothing.
+pub fn read_accepted(path: &Path) -> Result<Accepted, CorpusError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Accepted::default()),
+        Err(error) => {
+            return Err(CorpusError::Io {
+                path: path.to_path_buf(),
+                error,
+            });
+        }
+    };
+    let bad = |message: String| CorpusError::BadMeta {
+        path: path.to_path_buf(),
+        message,
+    };
+    let accepted: Accepted = toml::from_str(&text).map_err(|e| bad(e.message().to_owned()))?;
+    for (i, a) in accepted.accept.iter().enumerate() {
+        if a.signature.is_some() == a.class.is_some() {
+            return Err(bad(format!(
+                "entry {} names {}: each entry names a signature or a class",
+                i + 1,
+                if a.signature.is_some() {
+                    "both a signature and a class"
+                } else {
+                    "neither a signature nor a class"
+                }
+            )));
+        }
+        if a.reason.trim().is_empty() {
+            return Err(bad(format!("entry {} gives no reason", i + 1)));
+        }
+    }
+    Ok(accepted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,5 +477,53 @@ mod tests {
             CorpusError::Orphan { .. }
         ));
         assert_eq!(read_dir(&dir.path().join("none")).unwrap(), Vec::new());
+    }
+
+    #[cfg_attr(miri, ignore = "reads and writes files")]
+    #[test]
+    fn accepted_behaviours_need_one_name_and_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accepted.toml");
+        assert_eq!(read_accepted(&path).unwrap(), Accepted::default());
+        let accepted = Accepted {
+            accept: vec![
+                Acceptance {
+                    signature: Some("leak at op IntoIter".into()),
+                    class: None,
+                    reason: "differs from std after a panic; documented".into(),
+                },
+                Acceptance {
+                    signature: None,
+                    class: Some("early-drop".into()),
+                    reason: "r".into(),
+                },
+            ],
+        };
+        std::fs::write(&path, accepted.text().unwrap()).unwrap();
+        let read = read_accepted(&path).unwrap();
+        assert_eq!(read, accepted);
+        assert!(read.covering("leak at op IntoIter").is_some());
+        assert!(read.covering("leak at op Clear").is_none());
+        assert!(read.covering("early-drop at op Pop").is_some());
+        assert_eq!(read.known().classes, ["early-drop"]);
+
+        std::fs::write(
+            &path,
+            "[[accept]]\nsignature = \"x at y\"\nreason = \" \"\n",
+        )
+        .unwrap();
+        assert!(
+            read_accepted(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("no reason")
+        );
+        std::fs::write(&path, "[[accept]]\nreason = \"r\"\n").unwrap();
+        assert!(
+            read_accepted(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("neither")
+        );
     }
 }

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use serde::{Deserialize, Serialize};
 
+use crate::campaign::{self, Handled};
 use crate::case::{self, Case};
 use crate::runner::{self, FailureKind, Outcome, Phase};
 use crate::shrink::{self, Budget};
@@ -159,16 +160,12 @@ impl Report {
     /// (`file:line` of a panic or broken invariant) or else the failing op's variant.
     pub fn signature(&self) -> Option<String> {
         let failure = self.failure.as_ref()?;
-        let class = failure.kind.class();
-        let frame = match (failure.kind.location(), &failure.op) {
-            (Some(location), _) => location
-                .rsplit_once(':')
-                .map_or(location, |(at, _col)| at)
-                .to_owned(),
-            (None, Some(op)) => format!("op {}", op_variant(op)),
-            (None, None) => failure.phase.to_string(),
-        };
-        Some(format!("{class} at {frame}"))
+        let variant = failure.op.as_deref().map(runner::op_variant);
+        Some(runner::native_signature(
+            &failure.kind,
+            failure.phase,
+            variant,
+        ))
     }
 
     /// The report as people read it.
@@ -197,13 +194,6 @@ impl Report {
         );
         out
     }
-}
-
-/// The variant name of an op line: `Insert(index: 1, value: 2)` is `Insert`.
-fn op_variant(line: &str) -> &str {
-    line.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .next()
-        .unwrap_or(line)
 }
 
 fn indent(text: &str) -> String {
@@ -268,7 +258,12 @@ pub fn shrink_case(target: &Target, case: &Case, budget: Budget) -> Result<Shrin
 /// fuzzer records a crash.
 pub fn fuzz<S: Spec>(name: &'static str, data: &[u8]) {
     let ops = runner::decode::<S>(data);
-    if let Outcome::Fail(_) = &runner::run::<S>(&ops) {
+    if let Outcome::Fail(failure) = &runner::run::<S>(&ops) {
+        // In a campaign that keeps going, a failure is recorded (or, known, counted) and the
+        // fuzzer goes on.
+        if let Some(Handled::Continue) = campaign::handle(name, data, failure) {
+            return;
+        }
         // Run again for the report: the failing path is the rare one, and this keeps the
         // passing path free of any formatting.
         let text = match replay::<S>(name, &Case::Bytes(data.to_vec())) {

@@ -12,6 +12,7 @@
 //! [traces](trace).
 #![warn(missing_docs)]
 
+pub mod campaign;
 pub mod case;
 pub mod corpus;
 pub mod driver;

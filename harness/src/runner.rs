@@ -235,6 +235,41 @@ pub struct Failure<Op> {
     pub ops: Vec<Op>,
 }
 
+impl<Op: fmt::Debug> Failure<Op> {
+    /// The native signature: the class, and where the failure was raised (`file:line` of a
+    /// panic or broken invariant), or else the failing op's variant, or else the phase.
+    pub fn signature(&self) -> String {
+        let variant = match self.phase {
+            Phase::Step(_) => self.ops.last().map(|op| format!("{op:?}")),
+            Phase::Start | Phase::End => None,
+        };
+        native_signature(&self.kind, self.phase, variant.as_deref().map(op_variant))
+    }
+}
+
+/// The signature of a failure natively: `class at frame`. The frame is the place a panic or
+/// broken invariant was raised (without its column), else `op Variant` for the failing op, else
+/// the phase.
+pub(crate) fn native_signature(kind: &FailureKind, phase: Phase, op: Option<&str>) -> String {
+    let class = kind.class();
+    match (kind.location(), op) {
+        (Some(location), _) => {
+            let at = location.rsplit_once(':').map_or(location, |(at, _col)| at);
+            format!("{class} at {at}")
+        }
+        (None, Some(variant)) => format!("{class} at op {variant}"),
+        (None, None) => format!("{class} at {phase}"),
+    }
+}
+
+/// The variant name of an op as a trace line or `Debug` writes it: `Insert(index: 1, ..)` and
+/// `Insert { index: 1, .. }` are both `Insert`.
+pub(crate) fn op_variant(line: &str) -> &str {
+    line.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or(line)
+}
+
 impl<Op: fmt::Debug> fmt::Display for Failure<Op> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "failed at {}", self.phase)?;

@@ -259,6 +259,90 @@ impl fmt::Display for Bug {
     }
 }
 
+/// A set of seeded bugs: the ones switched on together.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct BugSet(u64);
+
+impl BugSet {
+    /// No bug.
+    pub const NONE: BugSet = BugSet(0);
+
+    fn bit(bug: Bug) -> u64 {
+        let index = CATALOGUE
+            .iter()
+            .position(|b| b.bug == bug)
+            .expect("every bug is in the catalogue");
+        1 << index
+    }
+
+    /// The set holding just `bug`.
+    pub fn one(bug: Bug) -> BugSet {
+        BugSet(Self::bit(bug))
+    }
+
+    /// The set with `bug` added.
+    #[must_use]
+    pub fn with(self, bug: Bug) -> BugSet {
+        BugSet(self.0 | Self::bit(bug))
+    }
+
+    /// Whether `bug` is in the set.
+    #[inline]
+    pub fn contains(self, bug: Bug) -> bool {
+        self.0 & Self::bit(bug) != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The bugs in the set, in catalogue order.
+    pub fn iter(self) -> impl Iterator<Item = Bug> {
+        CATALOGUE
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, b)| b.bug)
+    }
+
+    /// Parses a comma-separated list of ids (`a,b`); empty is the empty set. The error names
+    /// the known ids.
+    pub fn parse(list: &str) -> Result<BugSet, String> {
+        let mut set = BugSet::NONE;
+        for id in list.split(',').map(str::trim).filter(|id| !id.is_empty()) {
+            let Some(bug) = Bug::from_id(id) else {
+                let ids: Vec<_> = CATALOGUE.iter().map(|b| b.id).collect();
+                return Err(format!(
+                    "`{id}` is not a seeded bug; the seeded bugs are: {}",
+                    ids.join(", ")
+                ));
+            };
+            set = set.with(bug);
+        }
+        Ok(set)
+    }
+}
+
+impl From<Option<Bug>> for BugSet {
+    fn from(bug: Option<Bug>) -> BugSet {
+        bug.map_or(BugSet::NONE, BugSet::one)
+    }
+}
+
+impl fmt::Display for BugSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<&str> = self.iter().map(|b| b.info().id).collect();
+        f.write_str(&ids.join(","))
+    }
+}
+
+impl fmt::Debug for BugSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BugSet({self})")
+    }
+}
+
 /// Whether `bug` is switched on.
 #[cfg(not(feature = "seeded-bugs"))]
 #[inline(always)]
@@ -266,16 +350,16 @@ pub const fn active(_bug: Bug) -> bool {
     false
 }
 
-/// Whether `bug` is switched on: selected by [`with_bug`] on this thread, or else by
+/// Whether `bug` is switched on: selected by [`with_bugs`] on this thread, or else by
 /// `LOCKSTEP_SEEDED_BUG`.
 #[cfg(feature = "seeded-bugs")]
 #[inline]
 pub fn active(bug: Bug) -> bool {
-    selected() == Some(bug)
+    selected().contains(bug)
 }
 
-/// The bug switched on for this thread, if any.
-pub fn selected() -> Option<Bug> {
+/// The bugs switched on for this thread.
+pub fn selected() -> BugSet {
     #[cfg(feature = "seeded-bugs")]
     {
         imp::OVERRIDE
@@ -284,64 +368,64 @@ pub fn selected() -> Option<Bug> {
     }
     #[cfg(not(feature = "seeded-bugs"))]
     {
-        None
+        BugSet::NONE
     }
 }
 
-/// Runs `f` with `bug` switched on (or every bug off, for `None`) on this thread, whatever
+/// Runs `f` with `bug` switched on (or every bug off, for `None`) on this thread; see
+/// [`with_bugs`].
+///
+/// # Panics
+/// As [`with_bugs`].
+pub fn with_bug<R>(bug: Option<Bug>, f: impl FnOnce() -> R) -> R {
+    with_bugs(bug.into(), f)
+}
+
+/// Runs `f` with the bugs of `set` switched on (and no other) on this thread, whatever
 /// `LOCKSTEP_SEEDED_BUG` says; restores the previous selection afterwards, also on a panic.
 ///
 /// # Panics
-/// Panics if `bug` is `Some` in a build without the `seeded-bugs` feature: the bug could not be
-/// switched on, and a test relying on it would pass for the wrong reason.
-pub fn with_bug<R>(bug: Option<Bug>, f: impl FnOnce() -> R) -> R {
+/// Panics if `set` is not empty in a build without the `seeded-bugs` feature: the bugs could not
+/// be switched on, and a test relying on them would pass for the wrong reason.
+pub fn with_bugs<R>(set: BugSet, f: impl FnOnce() -> R) -> R {
     #[cfg(feature = "seeded-bugs")]
     {
-        struct Restore(Option<Option<Bug>>);
+        struct Restore(Option<BugSet>);
         impl Drop for Restore {
             fn drop(&mut self) {
                 imp::OVERRIDE.with(|o| o.set(self.0));
             }
         }
-        let _restore = Restore(imp::OVERRIDE.with(|o| o.replace(Some(bug))));
+        let _restore = Restore(imp::OVERRIDE.with(|o| o.replace(Some(set))));
         f()
     }
     #[cfg(not(feature = "seeded-bugs"))]
     {
         assert!(
-            bug.is_none(),
-            "seeded bug {} requested, but `structures` was built without the `seeded-bugs` \
-             feature",
-            bug.map_or("?", |b| b.info().id)
+            set.is_empty(),
+            "seeded bugs {set} requested, but `structures` was built without the `seeded-bugs` \
+             feature"
         );
         f()
     }
 }
 
-/// Reads `LOCKSTEP_SEEDED_BUG`: `Ok(None)` when unset or empty, an error naming the known ids when
-/// it names no bug, or when this build cannot switch bugs on.
-pub fn from_env() -> Result<Option<Bug>, String> {
+/// Reads `LOCKSTEP_SEEDED_BUG`, a comma-separated list of ids: the empty set when unset or
+/// empty, an error naming the known ids when an id names no bug, or when this build cannot
+/// switch bugs on.
+pub fn from_env() -> Result<BugSet, String> {
     let Some(value) = std::env::var_os(ENV_VAR) else {
-        return Ok(None);
+        return Ok(BugSet::NONE);
     };
     let value = value.to_string_lossy();
-    if value.is_empty() {
-        return Ok(None);
-    }
-    let Some(bug) = Bug::from_id(&value) else {
-        let ids: Vec<_> = CATALOGUE.iter().map(|b| b.id).collect();
-        return Err(format!(
-            "{ENV_VAR}={value} is not a seeded bug; the seeded bugs are: {}",
-            ids.join(", ")
-        ));
-    };
-    if !ENABLED {
+    let set = BugSet::parse(&value).map_err(|e| format!("{ENV_VAR}={value}: {e}"))?;
+    if !set.is_empty() && !ENABLED {
         return Err(format!(
             "{ENV_VAR}={value}, but `structures` was built without the `seeded-bugs` feature, so \
              the bug cannot be switched on: build with `--features seeded-bugs`"
         ));
     }
-    Ok(Some(bug))
+    Ok(set)
 }
 
 #[cfg(feature = "seeded-bugs")]
@@ -349,22 +433,53 @@ mod imp {
     use std::cell::Cell;
     use std::sync::OnceLock;
 
-    use super::Bug;
+    use super::BugSet;
 
     thread_local! {
-        /// `Some(selection)` while [`super::with_bug`] runs on this thread.
-        pub(super) static OVERRIDE: Cell<Option<Option<Bug>>> = const { Cell::new(None) };
+        /// `Some(selection)` while [`super::with_bugs`] runs on this thread.
+        pub(super) static OVERRIDE: Cell<Option<BugSet>> = const { Cell::new(None) };
     }
 
     /// The selection from the environment, read once. A value that names no bug ends the
     /// process with the list of ids: running with no bug switched on would look like a pass.
-    pub(super) fn from_env() -> Option<Bug> {
-        static FROM_ENV: OnceLock<Option<Bug>> = OnceLock::new();
+    pub(super) fn from_env() -> BugSet {
+        static FROM_ENV: OnceLock<BugSet> = OnceLock::new();
         *FROM_ENV.get_or_init(|| {
             super::from_env().unwrap_or_else(|message| {
                 eprintln!("error: {message}");
                 std::process::exit(2)
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bug_sets_parse_print_and_hold_several_bugs() {
+        let set = BugSet::parse("list-clear-forgets, raw_buf-pop-uninit").unwrap();
+        assert!(set.contains(Bug::ListClearForgets));
+        assert!(set.contains(Bug::RawBufPopUninit));
+        assert!(!set.contains(Bug::RawBufDrainInclusive));
+        // Catalogue order, whatever order they were given in.
+        assert_eq!(set.to_string(), "raw_buf-pop-uninit,list-clear-forgets");
+        assert_eq!(BugSet::parse("").unwrap(), BugSet::NONE);
+        let err = BugSet::parse("raw_buf-pop-uninit,nope").unwrap_err();
+        assert!(err.contains("`nope` is not a seeded bug"), "{err}");
+        assert!(CATALOGUE.len() <= 64, "a BugSet holds at most 64 bugs");
+    }
+
+    #[cfg(feature = "seeded-bugs")]
+    #[test]
+    fn with_bugs_switches_on_exactly_the_set() {
+        let set = BugSet::one(Bug::GraphTrimNoFloor).with(Bug::ListClearForgets);
+        with_bugs(set, || {
+            assert!(active(Bug::GraphTrimNoFloor) && active(Bug::ListClearForgets));
+            assert!(!active(Bug::RawBufPopUninit));
+            with_bug(None, || assert!(!active(Bug::GraphTrimNoFloor)));
+            assert!(active(Bug::GraphTrimNoFloor));
+        });
     }
 }

@@ -1,16 +1,19 @@
-//! What happens to an input a fuzzer (or a sweep) found: quick triage, shrink, full triage,
-//! de-duplication against what this run and the corpus already have, storage.
+//! What happens to a failure a campaign (or a sweep) found: its signature under the engine that
+//! first saw it, de-duplication against this run and the stored corpus (both cheap, before any
+//! shrinking), then a shrink that keeps that engine's signature, full triage, attribution to
+//! the seeded bugs that cause it, and storage.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
-use lockstep::corpus::{self, Expect};
+use anyhow::{Context, Result};
+use lockstep::corpus::{Accepted, Expect, StoredCase};
 use serde::Serialize;
 
 use crate::builds::Builds;
-use crate::commands::corpus::{Stored, store};
+use crate::commands::bug_ids;
+use crate::commands::corpus::{self, Stored, store};
 use crate::commands::shrink::{self, write_new};
-use crate::engines::{Engine, Limits};
+use crate::engines::{self, Engine, Limits};
 use crate::project::Project;
 use crate::triage;
 
@@ -19,10 +22,8 @@ use crate::triage;
 pub struct Settings<'a> {
     /// The target.
     pub target: &'a str,
-    /// The seeded bug switched on, if any.
+    /// The seeded bugs switched on, as a comma-separated list, if any.
     pub seeded_bug: Option<&'a str>,
-    /// The engines a raw finding is first classified with (cheap ones, to skip repeats).
-    pub quick_engines: &'a [Engine],
     /// The engines the shrunk case is triaged with.
     pub engines: &'a [Engine],
     /// Time limits.
@@ -31,6 +32,36 @@ pub struct Settings<'a> {
     pub store: bool,
     /// Who found them, for the record.
     pub found_by: &'a str,
+    /// The behaviours the target accepts: never stored, never a failure of the run.
+    pub accepted: &'a Accepted,
+}
+
+/// A failure to process, with what is already known of it.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A failure a fuzz target recorded in-process, with its native signature.
+    Recorded {
+        /// The input (fuzzer bytes).
+        case: PathBuf,
+        /// Its native signature.
+        signature: String,
+    },
+    /// A file a fuzzer or a sweep wrote: replayed first with `quick` to learn its signature.
+    File {
+        /// The file.
+        case: PathBuf,
+        /// The engines that may have seen it, cheapest first (the first that fails names it).
+        quick: Vec<Engine>,
+    },
+}
+
+impl Input {
+    /// The case file.
+    pub fn case(&self) -> &Path {
+        match self {
+            Input::Recorded { case, .. } | Input::File { case, .. } => case,
+        }
+    }
 }
 
 /// What became of one finding.
@@ -38,19 +69,27 @@ pub struct Settings<'a> {
 pub struct Processed {
     /// The raw finding.
     pub case: PathBuf,
-    /// Its signature after shrinking (or the quick one, for a repeat).
+    /// The engine that first saw it, and its signature there: what it is grouped by.
+    pub first: Option<(Engine, String)>,
+    /// Its signature after shrinking and full triage (the most telling engine's), or the first
+    /// signature when it was not shrunk.
     pub signature: String,
     /// Every class seen, with the engines that saw it.
     pub classes: Vec<String>,
-    /// Ops before and after shrinking (`None` for a repeat, which is not shrunk).
+    /// Ops before and after shrinking (`None` when it was not shrunk).
     pub ops: Option<(usize, usize)>,
     /// The shrunk trace.
     pub shrunk: Option<PathBuf>,
-    /// What storing it did; `None` when storing is off or it repeats an earlier finding of
-    /// this run.
+    /// What storing it did; `None` when storing is off, or it was not stored.
     pub stored: Option<Stored>,
+    /// The seeded bugs it was attributed to (the fewest of the run's that still cause it).
+    pub seeded_bug: Option<String>,
     /// Whether the corpus already had it.
     pub known: bool,
+    /// Whether an accepted behaviour covers it.
+    pub accepted: bool,
+    /// The stored case that must pass and now fails again: a regression.
+    pub regression: Option<String>,
     /// Whether it repeats an earlier finding of this run.
     pub repeat: bool,
     /// Whether it reproduced at all (a finding of an earlier build may not).
@@ -58,144 +97,272 @@ pub struct Processed {
 }
 
 impl Processed {
-    /// The class named by the signature.
-    pub fn class(&self) -> &str {
-        self.signature
-            .split(" at ")
-            .next()
-            .unwrap_or(&self.signature)
-    }
-}
-
-/// Processes `finding`; `earlier` holds the quick signatures this run has already processed.
-pub fn process(
-    project: &Project,
-    builds: &Builds<'_>,
-    settings: &Settings<'_>,
-    finding: &Path,
-    earlier: &mut Vec<(String, Processed)>,
-) -> Result<Processed> {
-    let target = settings.target;
-    let quick = triage::triage(
-        project,
-        builds,
-        target,
-        finding,
-        settings.quick_engines,
-        settings.seeded_bug,
-        settings.limits,
-    )?;
-    let quick_signature = quick.signature();
-    if quick_signature.is_none() {
-        return Ok(Processed {
-            case: finding.to_path_buf(),
-            signature: format!(
-                "does not reproduce under {}",
-                engine_list(settings.quick_engines)
-            ),
+    fn unprocessed(case: &Path, first: Option<(Engine, String)>, signature: String) -> Self {
+        Processed {
+            case: case.to_path_buf(),
+            first,
+            signature,
             classes: Vec::new(),
             ops: None,
             shrunk: None,
             stored: None,
-            known: true,
+            seeded_bug: None,
+            known: false,
+            accepted: false,
+            regression: None,
             repeat: false,
-            reproduced: false,
-        });
-    }
-    if let Some(sig) = &quick_signature {
-        if let Some((_, first)) = earlier.iter().find(|(s, _)| s == sig) {
-            return Ok(Processed {
-                case: finding.to_path_buf(),
-                signature: first.signature.clone(),
-                classes: quick.classes_seen(),
-                ops: None,
-                shrunk: None,
-                stored: None,
-                known: first.known,
-                repeat: true,
-                reproduced: true,
-            });
+            reproduced: true,
         }
     }
+
+    /// Whether it is a distinct failure this run found that the corpus does not hold.
+    pub fn is_new(&self) -> bool {
+        self.reproduced && !self.repeat && !self.known && !self.accepted
+    }
+}
+
+/// The stored cases a run's findings are compared with, each with the signature it shows
+/// natively in this run's configuration. Built once per run, by replaying every stored case
+/// whose seeded bugs are all switched on in the run (or that has none).
+#[derive(Debug, Default)]
+pub struct CorpusIndex {
+    cases: Vec<(StoredCase, Option<String>)>,
+}
+
+impl CorpusIndex {
+    /// Reads and replays the stored cases of `settings.target`.
+    pub fn load(project: &Project, builds: &Builds<'_>, settings: &Settings<'_>) -> Result<Self> {
+        let on: Vec<&str> = settings
+            .seeded_bug
+            .map(|l| bug_ids(l).collect())
+            .unwrap_or_default();
+        let mut cases = Vec::new();
+        for case in corpus::cases(project, &[settings.target.to_owned()])? {
+            let bugs = case.meta.seeded_bug.as_deref();
+            if !bugs.is_none_or(|l| bug_ids(l).all(|id| on.contains(&id))) {
+                continue;
+            }
+            let native = engines::replay(
+                project,
+                builds,
+                Engine::Native,
+                settings.target,
+                &case.trace_path,
+                bugs,
+                settings.limits,
+            )?;
+            cases.push((case, native.finding().map(engines::Finding::signature)));
+        }
+        Ok(CorpusIndex { cases })
+    }
+
+    /// The stored case showing `signature` (natively, or as its stored signature).
+    fn find(&self, signature: &str) -> Option<&StoredCase> {
+        self.cases
+            .iter()
+            .find(|(c, native)| {
+                native.as_deref() == Some(signature) || c.meta.signature == signature
+            })
+            .map(|(c, _)| c)
+    }
+}
+
+/// Processes one finding; `earlier` holds this run's findings processed so far, by their first
+/// signature.
+pub fn process(
+    project: &Project,
+    builds: &Builds<'_>,
+    settings: &Settings<'_>,
+    index: &CorpusIndex,
+    input: &Input,
+    earlier: &mut Vec<Processed>,
+) -> Result<Processed> {
+    let target = settings.target;
+    let case = input.case();
+    let first = match input {
+        Input::Recorded { signature, .. } => Some((Engine::Native, signature.clone())),
+        Input::File { quick, .. } => {
+            let quick = triage::triage(
+                project,
+                builds,
+                target,
+                case,
+                quick,
+                settings.seeded_bug,
+                settings.limits,
+            )?;
+            // The cheapest engine that fails names it: the one that would have stopped a fuzzer.
+            quick
+                .verdicts
+                .iter()
+                .find_map(|(e, v)| v.finding().map(|f| (*e, f.signature())))
+        }
+    };
+    let Some((engine, first_signature)) = first.clone() else {
+        let mut p = Processed::unprocessed(case, None, "does not reproduce".to_owned());
+        p.reproduced = false;
+        return Ok(p);
+    };
+    if settings.accepted.covering(&first_signature).is_some() {
+        let mut p = Processed::unprocessed(case, first, first_signature);
+        p.accepted = true;
+        return Ok(p);
+    }
+    if let Some(e) = earlier
+        .iter()
+        .find(|e| e.first.as_ref().is_some_and(|(_, s)| *s == first_signature))
+    {
+        let mut p = e.clone();
+        p.case = case.to_path_buf();
+        p.repeat = true;
+        return Ok(p);
+    }
+    if let Some(stored) = index.find(&first_signature) {
+        let mut p = Processed::unprocessed(case, first, stored.meta.signature.clone());
+        p.known = true;
+        p.classes.clone_from(&stored.meta.classes);
+        p.seeded_bug.clone_from(&stored.meta.seeded_bug);
+        match stored.meta.expect {
+            Expect::Pass => p.regression = Some(stored.name.clone()),
+            Expect::Fail => {
+                p.stored = Some(Stored::Duplicate {
+                    name: stored.name.clone(),
+                })
+            }
+        }
+        earlier.push(p.clone());
+        return Ok(p);
+    }
+
     let shrunk = shrink::shrink(
         project,
         builds,
         target,
-        finding,
-        None,
+        case,
+        Some(engine),
         settings.seeded_bug,
         settings.limits,
         None,
     )?;
-    let mut shrunk_path = finding.as_os_str().to_owned();
-    shrunk_path.push(".shrunk.trace");
-    let shrunk_path = PathBuf::from(shrunk_path);
+    let shrunk_path = sibling(case, ".shrunk.trace");
     if !shrunk_path.exists() {
         write_new(&shrunk_path, &shrunk.report.trace)?;
     }
+    let seeded_bug = attribute(
+        project,
+        builds,
+        settings,
+        engine,
+        &shrunk_path,
+        &shrunk.signature,
+    )?;
     let full = triage::triage(
         project,
         builds,
         target,
         &shrunk_path,
         settings.engines,
-        settings.seeded_bug,
+        seeded_bug.as_deref(),
         settings.limits,
     )?;
-    let signature = full
-        .signature()
-        .unwrap_or_else(|| shrunk.report.signature.clone());
-    let known_as = corpus::read_dir(&project.corpus_dir(target, "regressions"))?
-        .into_iter()
-        .find(|c| {
-            c.meta.signature == signature && c.meta.seeded_bug.as_deref() == settings.seeded_bug
-        })
-        .map(|c| c.name);
-    let stored = if settings.store {
-        let bytes = match lockstep::case::read(finding)? {
+    let signature = full.signature().unwrap_or_else(|| shrunk.signature.clone());
+    let mut p = Processed::unprocessed(case, first, signature);
+    p.classes = full.classes_seen();
+    p.ops = Some((shrunk.report.ops_before, shrunk.report.ops_after));
+    p.shrunk = Some(shrunk_path);
+    p.seeded_bug.clone_from(&seeded_bug);
+    if let Some(stored) = index.find(&p.signature) {
+        // Shrunk, it is a failure the corpus holds after all.
+        p.known = true;
+        match stored.meta.expect {
+            Expect::Pass => p.regression = Some(stored.name.clone()),
+            Expect::Fail => {
+                p.stored = Some(Stored::Duplicate {
+                    name: stored.name.clone(),
+                })
+            }
+        }
+    } else if settings.store {
+        let bytes = match lockstep::case::read(case)? {
             lockstep::case::Case::Bytes(b) => Some(b),
             lockstep::case::Case::Trace(_) => None,
         };
-        let expect = if settings.seeded_bug.is_some() {
+        let expect = if seeded_bug.is_some() {
             Expect::Fail
         } else {
             Expect::Pass
         };
-        Some(store(
+        let stored = store(
             project,
             target,
             &shrunk.report.trace,
             bytes.as_deref(),
             &full,
-            settings.seeded_bug,
+            seeded_bug.as_deref(),
             expect,
             Some(shrunk.report.ops_before),
             settings.found_by,
-        )?)
-    } else {
-        known_as.clone().map(|name| Stored::Duplicate { name })
-    };
-    let processed = Processed {
-        case: finding.to_path_buf(),
-        signature,
-        classes: full.classes_seen(),
-        ops: Some((shrunk.report.ops_before, shrunk.report.ops_after)),
-        shrunk: Some(shrunk_path),
-        stored,
-        known: known_as.is_some(),
-        repeat: false,
-        reproduced: true,
-    };
-    if let Some(sig) = quick_signature {
-        earlier.push((sig, processed.clone()));
+        )?;
+        p.known = matches!(stored, Stored::Duplicate { .. });
+        p.stored = Some(stored);
     }
-    Ok(processed)
+    earlier.push(p.clone());
+    Ok(p)
 }
 
-fn engine_list(engines: &[Engine]) -> String {
-    engines
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The fewest of the run's seeded bugs that still cause the failure `engine` sees in `case`:
+/// one alone if one does, else all of them.
+fn attribute(
+    project: &Project,
+    builds: &Builds<'_>,
+    settings: &Settings<'_>,
+    engine: Engine,
+    case: &Path,
+    signature: &str,
+) -> Result<Option<String>> {
+    let Some(list) = settings.seeded_bug else {
+        return Ok(None);
+    };
+    let ids: Vec<&str> = bug_ids(list).collect();
+    if ids.len() < 2 {
+        return Ok(Some(list.to_owned()));
+    }
+    for id in ids {
+        let verdict = engines::replay(
+            project,
+            builds,
+            engine,
+            settings.target,
+            case,
+            Some(id),
+            settings.limits,
+        )?;
+        if verdict
+            .finding()
+            .is_some_and(|f| f.signature() == signature)
+        {
+            return Ok(Some(id.to_owned()));
+        }
+    }
+    Ok(Some(list.to_owned()))
+}
+
+/// `case` with `suffix` appended to its file name.
+pub fn sibling(case: &Path, suffix: &str) -> PathBuf {
+    let mut name = case.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Records that `input` was processed, beside it, so a campaign killed before it got there
+/// processes it next time (and one that got there does not again).
+pub fn mark_processed(case: &Path, processed: &Processed) -> Result<()> {
+    let marker = sibling(case, ".processed.json");
+    let json = serde_json::to_vec(processed).context("writing a processed marker")?;
+    std::fs::write(&marker, json).with_context(|| format!("writing {}", marker.display()))
+}
+
+/// Whether `case` was processed by an earlier run.
+pub fn is_processed(case: &Path) -> bool {
+    sibling(case, ".processed.json").exists()
 }

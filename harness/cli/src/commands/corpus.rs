@@ -390,10 +390,8 @@ fn add(ctx: &Ctx, args: &AddArgs) -> Result<ExitCode> {
     ctx.project.check_target(&args.target)?;
     let case = lockstep::case::read(&args.file)?;
     let builds = Builds::new(&ctx.project);
-    let seeded = args.engines.seeded_bug.as_deref();
-    if let Some(id) = seeded {
-        ctx.seeded_bug(&builds, id, Some(&args.target))?;
-    }
+    let seeded = ctx.seeded_list(&builds, &args.engines.seeded_bug, Some(&args.target))?;
+    let seeded = seeded.as_deref();
     let engines = triage::parse_engines(&args.engines.engines)?;
     let spinner = ui::spinner(format!("triaging {}", args.file.display()));
     let triaged = triage::triage(

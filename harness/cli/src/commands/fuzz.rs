@@ -1,32 +1,36 @@
-//! `lockstep fuzz`: libFuzzer campaigns with a live progress line; what they find is copied out
-//! at once, then shrunk, triaged and stored.
+//! `lockstep fuzz`: libFuzzer campaigns that keep going. Failures the harness sees are handled
+//! inside the fuzz target (a known one costs an execution, a new one is recorded at once);
+//! sanitizer reports end one libFuzzer job, not the campaign (fork mode). Every new distinct
+//! failure is shrunk, triaged and stored by a queue that runs beside the campaign.
 
+use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use lockstep::SeededBugInfo;
+use lockstep::campaign::{self as found, Known};
+use lockstep::corpus::Accepted;
 use serde::Serialize;
 
 use super::triage::{EngineArgs, short_name};
-use super::{Ctx, status};
+use super::{Ctx, bug_ids, find_bug, status};
 use crate::builds::Builds;
 use crate::commands::corpus::Stored;
 use crate::engines::Engine;
 use crate::libfuzzer::{self, Collector, Status};
-use crate::pipeline::{self, Processed, Settings};
+use crate::pipeline::{self, CorpusIndex, Input, Processed, Settings};
 use crate::project::Project;
 use crate::triage;
-use crate::ui;
 
 /// Run fuzzing campaigns.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Targets to fuzz (with --seeded-bug, its target by default).
+    /// Targets to fuzz (with --seeded-bug, the targets of the bugs by default).
     targets: Vec<String>,
     /// Fuzz every target.
     #[arg(long, conflicts_with = "targets")]
@@ -34,12 +38,12 @@ pub struct Args {
     /// Time budget per target: 90s, 3m, 1h30m.
     #[arg(long, value_parser = libfuzzer::parse_duration, default_value = "1m", value_name = "DURATION")]
     time: Duration,
-    /// Fuzzing processes per target (libFuzzer's -fork); more than one keeps going after a crash.
+    /// Fuzzing processes per target (libFuzzer's fork mode).
     #[arg(long, default_value_t = 1, value_name = "N")]
     jobs: usize,
-    /// With one job: after a crash, start again until the time is up, to find more.
+    /// Stop at the first new failure instead of going on to find every distinct one.
     #[arg(long)]
-    keep_going: bool,
+    stop_on_first: bool,
     /// Longest input libFuzzer generates, in bytes.
     #[arg(long, default_value_t = 4096, value_name = "BYTES")]
     max_len: usize,
@@ -58,32 +62,54 @@ pub struct Args {
     engines: EngineArgs,
 }
 
+/// One distinct failure of a campaign: every input whose first signature is the same.
+#[derive(Debug, Serialize)]
+struct Distinct {
+    /// The engine that first saw it and its signature there.
+    first: (Engine, String),
+    /// Seconds from the start of the campaign to its first input (`None`: found by an earlier
+    /// campaign, seen again in this one).
+    first_found_secs: Option<f64>,
+    /// Executions that hit it (in-process failures), or inputs that showed it (crashes).
+    hits: u64,
+    /// What processing its first input gave.
+    processed: Option<Processed>,
+    /// Why it could not be processed.
+    error: Option<String>,
+    /// The acceptance that covers it.
+    accepted: Option<String>,
+}
+
 /// One target's campaign.
 #[derive(Debug, Serialize)]
 struct Campaign {
     target: String,
+    seeded_bug: Option<String>,
     seconds: f64,
     execs: u64,
     exec_per_sec: u64,
     coverage: u64,
     corpus: u64,
-    /// Seconds from the start of the campaign to its first crash file.
-    first_crash_secs: Option<f64>,
-    /// Findings recovered from an earlier, interrupted campaign.
+    /// Seconds from the start of the campaign to its first new failure.
+    first_failure_secs: Option<f64>,
+    /// Findings an earlier, interrupted campaign left unprocessed, processed by this one.
     recovered: usize,
-    findings: Vec<Processed>,
+    failures: Vec<Distinct>,
 }
 
 impl Campaign {
-    fn unique(&self) -> Vec<&Processed> {
-        self.findings
+    /// Distinct failures the corpus did not have.
+    fn new_failures(&self) -> impl Iterator<Item = &Distinct> {
+        self.failures
             .iter()
-            .filter(|p| !p.repeat && p.reproduced)
-            .collect()
+            .filter(|d| d.accepted.is_none() && d.processed.as_ref().is_some_and(Processed::is_new))
     }
 
-    fn new_findings(&self) -> Vec<&Processed> {
-        self.unique().into_iter().filter(|p| !p.known).collect()
+    /// Stored cases that must pass and failed again.
+    fn regressions(&self) -> impl Iterator<Item = &str> {
+        self.failures
+            .iter()
+            .filter_map(|d| d.processed.as_ref()?.regression.as_deref())
     }
 }
 
@@ -91,16 +117,28 @@ impl Campaign {
 pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     let project = &ctx.project;
     let builds = Builds::new(project);
-    let seeded = match &args.engines.seeded_bug {
-        Some(id) => Some(ctx.seeded_bug(&builds, id, None)?),
-        None => None,
+    if args.jobs == 0 {
+        bail!("--jobs must be at least 1");
+    }
+    let engines = triage::parse_engines(&args.engines.engines)?;
+    let seeded = ctx.seeded_list(&builds, &args.engines.seeded_bug, None)?;
+    let bugs: Vec<SeededBugInfo> = match &seeded {
+        Some(list) => {
+            let all = ctx.seeded_bugs(&builds)?;
+            bug_ids(list)
+                .map(|id| find_bug(&all, id).cloned())
+                .collect::<Result<_>>()?
+        }
+        None => Vec::new(),
     };
     let targets: Vec<String> = if args.all {
         project.targets.clone()
     } else if !args.targets.is_empty() {
         args.targets.clone()
-    } else if let Some(bug) = &seeded {
-        vec![bug.target.clone()]
+    } else if !bugs.is_empty() {
+        let mut targets: Vec<String> = bugs.iter().map(|b| b.target.clone()).collect();
+        targets.dedup();
+        targets
     } else {
         bail!(
             "name the targets to fuzz, or --all; the targets are {}",
@@ -109,58 +147,74 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     };
     for t in &targets {
         project.check_target(t)?;
-        if let Some(bug) = seeded.as_ref().filter(|b| b.target != *t) {
-            bail!(
-                "seeded bug `{}` lives in target `{}`, not `{t}`",
-                bug.id,
-                bug.target
-            );
-        }
     }
-    if args.jobs == 0 {
-        bail!("--jobs must be at least 1");
+    if let Some(bug) = bugs.iter().find(|b| !targets.contains(&b.target)) {
+        bail!(
+            "seeded bug `{}` lives in target `{}`, which this campaign does not fuzz",
+            bug.id,
+            bug.target
+        );
     }
-    let engines = triage::parse_engines(&args.engines.engines)?;
     let mut campaigns = Vec::new();
     for target in &targets {
+        let ids: Vec<&str> = bugs
+            .iter()
+            .filter(|b| b.target == *target)
+            .map(|b| b.id.as_str())
+            .collect();
+        let seeded = (!ids.is_empty()).then(|| ids.join(","));
         campaigns.push(campaign(
             ctx,
             &builds,
             &args,
             &engines,
             target,
-            seeded.as_ref().map(|b| b.id.as_str()),
+            seeded.as_deref(),
         )?);
     }
-    let found_new = campaigns.iter().any(|c| !c.new_findings().is_empty());
+    let failed = campaigns
+        .iter()
+        .any(|c| c.new_failures().next().is_some() || c.regressions().next().is_some());
     if ctx.json {
         println!("{}", serde_json::to_string(&campaigns)?);
     } else {
         print!("{}", summary(&campaigns));
-        if let Some(bug) = seeded.as_ref().filter(|b| miri_only(b)) {
-            if campaigns.iter().all(|c| c.findings.is_empty()) {
+        for c in &campaigns {
+            for name in c.regressions() {
                 println!(
-                    "\nseeded bug {} ({}) is detected only by Miri: this campaign grew the fuzz corpus; now run `lockstep sweep {} --miri --seeded-bug {}`",
-                    bug.id, bug.class, bug.target, bug.id
+                    "\nREGRESSION: {}/{name} must pass, and failed again in this campaign",
+                    c.target
                 );
             }
         }
+        let miri_only: Vec<&SeededBugInfo> = bugs.iter().filter(|b| miri_only(b)).collect();
+        for bug in miri_only {
+            println!(
+                "\nseeded bug {} ({}) is detected only by Miri: this campaign grew the fuzz corpus; now run `lockstep sweep {} --miri --seeded-bug {}`",
+                bug.id, bug.class, bug.target, bug.id
+            );
+        }
     }
-    Ok(status(found_new))
-}
-
-/// `figure`, or `-` when libFuzzer reported no status at all.
-fn seen(c: &Campaign, figure: String) -> String {
-    if c.execs == 0 && c.coverage == 0 {
-        "-".to_owned()
-    } else {
-        figure
-    }
+    Ok(status(failed))
 }
 
 /// Whether only Miri detects `bug`: a fuzzing campaign will not see it, a sweep will.
 fn miri_only(bug: &SeededBugInfo) -> bool {
     bug.detectors.iter().all(|d| d.starts_with("miri"))
+}
+
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// An input for the queue, with when it was found.
+struct Queued {
+    input: Input,
+    /// Milliseconds since the Unix epoch; `None` for one recovered from an earlier campaign.
+    found_at_ms: Option<u64>,
 }
 
 fn campaign(
@@ -185,33 +239,165 @@ fn campaign(
     let seeds = project.corpus_dir(target, "seeds");
     let artifacts = project.campaign_dir("artifacts", target, seeded);
     let findings_dir = project.campaign_dir("findings", target, seeded);
+    let found_dir = findings_dir.join("found");
     libfuzzer::check_corpus_dir(&corpus)?;
-    std::fs::create_dir_all(&corpus).with_context(|| format!("creating {}", corpus.display()))?;
+    for dir in [&corpus, &found_dir] {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    clear_hits(&found_dir)?;
+    let accepted_path = project.corpora.join(target).join("accepted.toml");
+    let accepted = lockstep::corpus::read_accepted(&accepted_path)?;
+    let known_file = write_known(&findings_dir, &accepted.known())?;
     let (mut collector, recovered) = Collector::new(&artifacts, &findings_dir)?;
-    if !recovered.is_empty() && !ctx.json {
+    // Whatever an earlier campaign found but did not get to process is processed now.
+    let mut backlog: Vec<Input> = recovered
+        .iter()
+        .chain(&unprocessed_files(&findings_dir)?)
+        .filter(|f| !pipeline::is_processed(f))
+        .map(|f| crash_input(f))
+        .collect();
+    backlog.dedup_by(|a, b| a.case() == b.case());
+    let mut seen_records: HashSet<PathBuf> = HashSet::new();
+    for (json, record) in found::read_found(&found_dir) {
+        let input = found_dir.join(&record.input);
+        seen_records.insert(json);
+        if !pipeline::is_processed(&input) {
+            backlog.push(Input::Recorded {
+                case: input,
+                signature: record.signature,
+            });
+        }
+    }
+    let recovered_count = backlog.len();
+    if recovered_count > 0 && !ctx.json {
         eprintln!(
-            "{target}: recovered {} finding(s) an interrupted campaign left in {}",
-            recovered.len(),
-            artifacts.display()
+            "{target}: processing {recovered_count} finding(s) an interrupted campaign left in {}",
+            findings_dir.display()
         );
     }
 
+    let settings = Settings {
+        target,
+        seeded_bug: seeded,
+        engines,
+        limits: args.engines.limits(),
+        store: !args.no_store,
+        found_by: "lockstep fuzz",
+        accepted: &accepted,
+    };
     let bar = progress_bar(target, args.time);
     let start = Instant::now();
-    let deadline = start + args.time;
+    let start_ms = now_ms();
     let mut status = Status::default();
+    let (results, crash_times) = std::thread::scope(|scope| -> Result<_> {
+        let (tx, rx) = mpsc::channel::<Queued>();
+        let worker_bar = bar.clone();
+        let worker = scope.spawn(|| queue(ctx, &settings, rx, worker_bar, ctx.json));
+        for input in backlog {
+            let _ = tx.send(Queued {
+                input,
+                found_at_ms: None,
+            });
+        }
+        let mut crash_times = BTreeMap::new();
+        let fuzzing = fuzz_loop(
+            FuzzRun {
+                project,
+                bin: &bin,
+                args,
+                seeded,
+                corpus: &corpus,
+                seeds: &seeds,
+                artifacts: &artifacts,
+                found_dir: &found_dir,
+                known_file: known_file.path(),
+                target,
+                json: ctx.json,
+            },
+            &bar,
+            start,
+            &mut status,
+            &mut collector,
+            &mut seen_records,
+            &mut crash_times,
+            &tx,
+        );
+        drop(tx);
+        bar.finish_and_clear();
+        let results = worker.join().expect("the queue does not panic");
+        fuzzing?;
+        Ok((results, crash_times))
+    })?;
+    let elapsed = start.elapsed();
+    if !ctx.json {
+        eprintln!(
+            "{}",
+            plain_progress(target, &status, results.len(), start, args.time)
+        );
+    }
+    let hits = found::read_hits(&found_dir);
+    let failures = distinct(results, &hits, &crash_times, start_ms, &accepted);
+    Ok(Campaign {
+        target: target.to_owned(),
+        seeded_bug: seeded.map(str::to_owned),
+        seconds: elapsed.as_secs_f64(),
+        execs: status.execs,
+        exec_per_sec: (status.execs as f64 / elapsed.as_secs_f64().max(0.001)) as u64,
+        coverage: status.cov,
+        corpus: status.corpus,
+        first_failure_secs: failures
+            .iter()
+            .filter_map(|d| d.first_found_secs)
+            .min_by(f64::total_cmp),
+        recovered: recovered_count,
+        failures,
+    })
+}
+
+/// What the fuzzing loop needs to start libFuzzer.
+struct FuzzRun<'a> {
+    project: &'a Project,
+    bin: &'a Path,
+    args: &'a Args,
+    seeded: Option<&'a str>,
+    corpus: &'a Path,
+    seeds: &'a Path,
+    artifacts: &'a Path,
+    found_dir: &'a Path,
+    known_file: &'a Path,
+    target: &'a str,
+    json: bool,
+}
+
+/// Runs libFuzzer until the time is up (or, with --stop-on-first, until the first new failure),
+/// sending each new failure to the queue the moment it appears.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the loop's state, owned by the caller"
+)]
+fn fuzz_loop(
+    run: FuzzRun<'_>,
+    bar: &ProgressBar,
+    start: Instant,
+    status: &mut Status,
+    collector: &mut Collector,
+    seen_records: &mut HashSet<PathBuf>,
+    crash_times: &mut BTreeMap<PathBuf, u64>,
+    tx: &mpsc::Sender<Queued>,
+) -> Result<()> {
+    let budget = run.args.time;
+    let deadline = start + budget;
     let mut last_plain = Instant::now();
+    let mut found_any = false;
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining < Duration::from_secs(1) {
-            break;
+            return Ok(());
         }
-        let before = collector.collected.len();
-        let mut child = spawn(
-            project, &bin, args, seeded, &corpus, &seeds, &artifacts, remaining,
-        )?;
+        let mut child = spawn(&run, remaining)?;
         let lines = read_lines(&mut child);
         let mut tail: Vec<String> = Vec::new();
+        let mut crashes_before = collector.collected.len();
         let exit = loop {
             match lines.recv_timeout(Duration::from_millis(100)) {
                 Ok(line) => {
@@ -230,102 +416,326 @@ fn campaign(
                 }
             }
             collector.poll()?;
-            show(&bar, &status, collector.collected.len(), start, args.time);
-            if bar.is_hidden() && last_plain.elapsed() >= Duration::from_secs(30) {
+            for file in &collector.collected[crashes_before..] {
+                crash_times.insert(file.clone(), now_ms());
+                found_any = true;
+                let _ = tx.send(Queued {
+                    input: crash_input(file),
+                    found_at_ms: Some(now_ms()),
+                });
+            }
+            crashes_before = collector.collected.len();
+            for (json, record) in found::read_found(run.found_dir) {
+                if seen_records.insert(json) {
+                    found_any = true;
+                    announce(
+                        bar,
+                        run.json,
+                        run.target,
+                        start,
+                        &record.signature,
+                        "in-process",
+                    );
+                    let _ = tx.send(Queued {
+                        input: Input::Recorded {
+                            case: run.found_dir.join(&record.input),
+                            signature: record.signature,
+                        },
+                        found_at_ms: Some(record.found_at_ms),
+                    });
+                }
+            }
+            show(
+                bar,
+                status,
+                seen_records.len() + crash_times.len(),
+                start,
+                budget,
+            );
+            if bar.is_hidden() && !run.json && last_plain.elapsed() >= Duration::from_secs(30) {
                 eprintln!(
                     "{}",
-                    plain_progress(target, &status, collector.collected.len(), start, args.time)
+                    plain_progress(
+                        run.target,
+                        status,
+                        seen_records.len() + crash_times.len(),
+                        start,
+                        budget
+                    )
                 );
                 last_plain = Instant::now();
             }
         };
-        collector.poll()?;
-        let crashed = collector.collected.len() > before;
-        if !crashed && !exit.success() {
-            bar.finish_and_clear();
+        if found_any && run.args.stop_on_first {
+            return Ok(());
+        }
+        if !exit.success() && collector.collected.len() == crashes_before && !found_any {
             bail!(
-                "the fuzzer for {target} stopped with {exit} and no finding; its last words:\n{}",
+                "the fuzzer for {} stopped with {exit} and no finding; its last words:\n{}",
+                run.target,
                 tail.join("\n")
             );
         }
-        if !crashed || (args.jobs == 1 && !args.keep_going) {
-            break;
-        }
+        // Out of time, or a job ended early (a crash outside fork mode): go on while time is left.
     }
-    bar.finish_and_clear();
-    let elapsed = start.elapsed();
-    if !ctx.json {
-        eprintln!(
-            "{}",
-            plain_progress(target, &status, collector.collected.len(), start, args.time)
-        );
-    }
-
-    let settings = Settings {
-        target,
-        seeded_bug: seeded,
-        quick_engines: &[Engine::Native, Engine::Asan],
-        engines,
-        limits: args.engines.limits(),
-        store: !args.no_store,
-        found_by: "lockstep fuzz",
-    };
-    let mut earlier = Vec::new();
-    let mut processed = Vec::new();
-    for finding in recovered.iter().chain(&collector.collected) {
-        let spinner = ui::spinner(format!("shrinking and triaging {}", short_name(finding)));
-        let result = pipeline::process(project, builds, &settings, finding, &mut earlier);
-        spinner.finish_and_clear();
-        processed.push(result.with_context(|| format!("processing {}", finding.display()))?);
-    }
-    Ok(Campaign {
-        target: target.to_owned(),
-        seconds: elapsed.as_secs_f64(),
-        execs: status.execs,
-        exec_per_sec: (status.execs as f64 / elapsed.as_secs_f64().max(0.001)) as u64,
-        coverage: status.cov,
-        corpus: status.corpus,
-        first_crash_secs: collector
-            .first_at
-            .map(|at| at.duration_since(start).as_secs_f64()),
-        recovered: recovered.len(),
-        findings: processed,
-    })
 }
 
-#[expect(clippy::too_many_arguments, reason = "the fuzzer's whole command line")]
-fn spawn(
-    project: &Project,
-    bin: &Path,
-    args: &Args,
-    seeded: Option<&str>,
-    corpus: &Path,
-    seeds: &Path,
-    artifacts: &Path,
-    remaining: Duration,
-) -> Result<Child> {
-    let mut cmd = Command::new(bin);
-    cmd.current_dir(&project.root)
+/// A crash file, first replayed natively and with AddressSanitizer (the fuzz target's engines).
+fn crash_input(file: &Path) -> Input {
+    Input::File {
+        case: file.to_path_buf(),
+        quick: vec![Engine::Native, Engine::Asan],
+    }
+}
+
+/// Prints that a new distinct failure appeared, the moment it does.
+fn announce(
+    bar: &ProgressBar,
+    json: bool,
+    target: &str,
+    start: Instant,
+    signature: &str,
+    how: &str,
+) {
+    if json {
+        return;
+    }
+    let line = format!(
+        "{target}: {} new failure ({how}): {signature}",
+        clock(start.elapsed())
+    );
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
+    }
+}
+
+/// The queue beside the campaign: processes every input it is sent, one at a time, and says
+/// what became of each distinct failure as soon as it knows.
+fn queue(
+    ctx: &Ctx,
+    settings: &Settings<'_>,
+    rx: mpsc::Receiver<Queued>,
+    bar: ProgressBar,
+    json: bool,
+) -> Vec<(Queued, Result<Processed, String>)> {
+    let builds = Builds::new(&ctx.project);
+    let mut index: Option<CorpusIndex> = None;
+    let mut earlier = Vec::new();
+    let mut results = Vec::new();
+    for queued in rx {
+        let case = queued.input.case().to_path_buf();
+        let result = (|| -> Result<Processed> {
+            let index = match &mut index {
+                Some(index) => index,
+                None => index.insert(CorpusIndex::load(&ctx.project, &builds, settings)?),
+            };
+            let p = pipeline::process(
+                &ctx.project,
+                &builds,
+                settings,
+                index,
+                &queued.input,
+                &mut earlier,
+            )?;
+            pipeline::mark_processed(&case, &p)?;
+            Ok(p)
+        })()
+        .map_err(|e| format!("{e:#}"));
+        if !json {
+            if let Some(line) = processed_line(settings.target, &case, &result) {
+                if bar.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    bar.println(line);
+                }
+            }
+        }
+        results.push((queued, result));
+    }
+    results
+}
+
+/// What the queue says about a processed input; nothing for a repeat.
+fn processed_line(target: &str, case: &Path, result: &Result<Processed, String>) -> Option<String> {
+    let p = match result {
+        Err(e) => {
+            return Some(format!(
+                "{target}: could not process {}: {e}",
+                short_name(case)
+            ));
+        }
+        Ok(p) if p.repeat => return None,
+        Ok(p) => p,
+    };
+    let ops = p
+        .ops
+        .map_or(String::new(), |(a, b)| format!(", {a} -> {b} ops"));
+    Some(format!(
+        "{target}: {}{ops}: {}",
+        p.signature,
+        corpus_cell(p)
+    ))
+}
+
+/// What became of a processed failure in the corpus.
+fn corpus_cell(p: &Processed) -> String {
+    if let Some(name) = &p.regression {
+        return format!("REGRESSION of {name}");
+    }
+    if !p.reproduced {
+        return "does not reproduce".to_owned();
+    }
+    match &p.stored {
+        Some(Stored::New { name }) => format!("stored as {name}"),
+        Some(Stored::Duplicate { name }) => format!("already stored as {name}"),
+        None if p.known => "accepted".to_owned(),
+        None => p.shrunk.as_ref().map_or_else(
+            || "not stored".to_owned(),
+            |s| format!("not stored: {}", s.display()),
+        ),
+    }
+}
+
+/// The processed inputs grouped into distinct failures, oldest first.
+fn distinct(
+    results: Vec<(Queued, Result<Processed, String>)>,
+    hits: &std::collections::HashMap<String, u64>,
+    crash_times: &BTreeMap<PathBuf, u64>,
+    start_ms: u64,
+    accepted: &Accepted,
+) -> Vec<Distinct> {
+    let mut out: Vec<Distinct> = Vec::new();
+    for (queued, result) in results {
+        let first = match (&result, &queued.input) {
+            (Ok(p), _) if p.first.is_some() => p.first.clone().expect("checked"),
+            (_, Input::Recorded { signature, .. }) => (Engine::Native, signature.clone()),
+            (_, Input::File { case, .. }) => {
+                (Engine::Native, format!("unprocessed {}", short_name(case)))
+            }
+        };
+        let found_at = queued
+            .found_at_ms
+            .or_else(|| crash_times.get(queued.input.case()).copied());
+        let secs = found_at.map(|at| at.saturating_sub(start_ms) as f64 / 1000.0);
+        if let Some(d) = out.iter_mut().find(|d| d.first == first) {
+            if matches!(queued.input, Input::File { .. }) {
+                d.hits += 1;
+            }
+            d.first_found_secs = match (d.first_found_secs, secs) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            continue;
+        }
+        let hit_count = match &queued.input {
+            Input::Recorded { signature, .. } => hits.get(signature).copied().unwrap_or(1),
+            Input::File { .. } => 1,
+        };
+        let (processed, error) = match result {
+            Ok(p) if !p.reproduced => (Some(p), None),
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(e)),
+        };
+        out.push(Distinct {
+            accepted: accepted.covering(&first.1).map(|a| a.reason.clone()),
+            first,
+            first_found_secs: secs,
+            hits: hit_count,
+            processed,
+            error,
+        });
+    }
+    out.sort_by(|a, b| {
+        let key = |d: &Distinct| d.first_found_secs.unwrap_or(-1.0);
+        key(a).total_cmp(&key(b))
+    });
+    out
+}
+
+/// Removes the hit counts of earlier campaigns: this one counts its own.
+fn clear_hits(found_dir: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(found_dir)
+        .with_context(|| format!("reading {}", found_dir.display()))?
+        .flatten()
+    {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("hits-") || name.starts_with(".tmp-") {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("removing {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The accepted signatures and classes, in a file the fuzz target reads.
+fn write_known(dir: &Path, known: &Known) -> Result<tempfile::NamedTempFile> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let file = tempfile::Builder::new()
+        .prefix(".known-")
+        .suffix(".json")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a file in {}", dir.display()))?;
+    std::fs::write(file.path(), serde_json::to_vec(known)?)
+        .with_context(|| format!("writing {}", file.path().display()))?;
+    Ok(file)
+}
+
+/// Crash files in the findings directory that no campaign has processed.
+fn unprocessed_files(findings_dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(findings_dir)
+        .with_context(|| format!("reading {}", findings_dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| libfuzzer::is_finding(n) && !n.contains('.'))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn spawn(run: &FuzzRun<'_>, remaining: Duration) -> Result<Child> {
+    let args = run.args;
+    let mut cmd = Command::new(run.bin);
+    cmd.current_dir(&run.project.root)
         .arg(format!("-max_total_time={}", remaining.as_secs().max(1)))
-        .arg(format!("-artifact_prefix={}/", artifacts.display()))
+        .arg(format!("-artifact_prefix={}/", run.artifacts.display()))
         .arg(format!("-max_len={}", args.max_len))
         // An input that runs this long is a hang: libFuzzer stores it as a timeout finding.
         .arg("-timeout=30")
         .arg("-rss_limit_mb=4096")
         .arg("-print_final_stats=1");
-    if args.jobs > 1 {
+    if !args.stop_on_first {
+        // Fork mode: a sanitizer report, a timeout or an out-of-memory ends one job, and the
+        // campaign goes on with the next. Failures the harness sees never end a job.
         cmd.arg(format!("-fork={}", args.jobs)).args([
             "-ignore_crashes=1",
             "-ignore_timeouts=1",
             "-ignore_ooms=1",
         ]);
+        cmd.env(found::FINDINGS_ENV, run.found_dir)
+            .env(found::KNOWN_ENV, run.known_file)
+            .env_remove(found::STOP_ENV);
+    } else {
+        if args.jobs > 1 {
+            cmd.arg(format!("-fork={}", args.jobs));
+        }
+        cmd.env(found::FINDINGS_ENV, run.found_dir)
+            .env(found::KNOWN_ENV, run.known_file)
+            .env(found::STOP_ENV, "1");
     }
-    cmd.arg(corpus);
-    if seeds.is_dir() && !args.no_seeds {
+    cmd.arg(run.corpus);
+    if run.seeds.is_dir() && !args.no_seeds {
         // Read-only: libFuzzer writes new inputs to the first directory only.
-        cmd.arg(seeds);
+        cmd.arg(run.seeds);
     }
-    match seeded {
+    match run.seeded {
         Some(id) => cmd.env("LOCKSTEP_SEEDED_BUG", id),
         None => cmd.env_remove("LOCKSTEP_SEEDED_BUG"),
     };
@@ -334,7 +744,7 @@ fn spawn(
         .stderr(Stdio::piped());
     die_with_parent(&mut cmd);
     cmd.spawn()
-        .with_context(|| format!("starting {}", bin.display()))
+        .with_context(|| format!("starting {}", run.bin.display()))
 }
 
 /// Has the fuzzer killed when `lockstep` dies, however it dies (even by SIGKILL), so no
@@ -378,10 +788,10 @@ fn progress_bar(target: &str, budget: Duration) -> ProgressBar {
     bar
 }
 
-fn show(bar: &ProgressBar, status: &Status, crashes: usize, start: Instant, budget: Duration) {
+fn show(bar: &ProgressBar, status: &Status, failures: usize, start: Instant, budget: Duration) {
     bar.set_position(start.elapsed().as_secs().min(budget.as_secs()));
     bar.set_message(format!(
-        "/{} {} exec/s, cov {}, corpus {}, crashes {crashes}",
+        "/{} {} exec/s, cov {}, corpus {}, failures {failures}",
         clock(budget),
         human(status.exec_per_sec),
         status.cov,
@@ -392,12 +802,12 @@ fn show(bar: &ProgressBar, status: &Status, crashes: usize, start: Instant, budg
 fn plain_progress(
     target: &str,
     status: &Status,
-    crashes: usize,
+    failures: usize,
     start: Instant,
     budget: Duration,
 ) -> String {
     format!(
-        "{target}: {}/{} {} execs ({} exec/s), cov {}, corpus {}, crashes {crashes}",
+        "{target}: {}/{} {} execs ({} exec/s), cov {}, corpus {}, failures {failures}",
         clock(start.elapsed().min(budget)),
         clock(budget),
         human(status.execs),
@@ -421,68 +831,71 @@ fn human(n: u64) -> String {
 }
 
 fn summary(campaigns: &[Campaign]) -> String {
+    let seen = |c: &Campaign, figure: String| {
+        // libFuzzer reports nothing before its first status line.
+        if c.execs == 0 && c.coverage == 0 {
+            "-".to_owned()
+        } else {
+            figure
+        }
+    };
     let rows: Vec<Vec<String>> = campaigns
         .iter()
         .map(|c| {
-            let unique = c.unique();
-            let classes: Vec<&str> = unique.iter().map(|p| p.class()).collect();
             vec![
                 c.target.clone(),
                 format!("{:.0}s", c.seconds),
-                // libFuzzer reports nothing before its first status line: a crash while it
-                // loads the corpus ends the campaign with no figures to show.
                 seen(c, human(c.execs)),
                 seen(c, human(c.exec_per_sec)),
                 seen(c, c.coverage.to_string()),
-                c.findings.len().to_string(),
-                c.first_crash_secs
+                c.failures.len().to_string(),
+                c.first_failure_secs
                     .map_or("-".to_owned(), |s| format!("{s:.1}s")),
-                if unique.is_empty() {
-                    "0".to_owned()
-                } else {
-                    format!("{} ({})", unique.len(), classes.join(", "))
-                },
-                c.new_findings().len().to_string(),
+                c.new_failures().count().to_string(),
             ]
         })
         .collect();
-    let mut out = ui::table(
+    let mut out = crate::ui::table(
         &[
-            "target",
-            "time",
-            "execs",
-            "exec/s",
-            "coverage",
-            "crashes",
-            "first crash",
-            "unique failures",
-            "new",
+            "target", "time", "execs", "exec/s", "coverage", "failures", "first", "new",
         ],
         &rows,
     );
     let details: Vec<Vec<String>> = campaigns
         .iter()
-        .flat_map(|c| c.unique().into_iter().map(move |p| (c, p)))
-        .map(|(c, p)| {
+        .flat_map(|c| c.failures.iter().map(move |d| (c, d)))
+        .map(|(c, d)| {
+            let p = d.processed.as_ref();
             vec![
                 c.target.clone(),
-                p.signature.clone(),
-                p.ops.map_or("-".to_owned(), |(a, b)| format!("{a} -> {b}")),
-                match &p.stored {
-                    Some(Stored::New { name }) => format!("stored as {name}"),
-                    Some(Stored::Duplicate { name }) => format!("already stored as {name}"),
-                    None => p
-                        .shrunk
-                        .as_ref()
-                        .map_or_else(String::new, |s| format!("not stored: {}", s.display())),
+                p.map_or_else(|| d.first.1.clone(), |p| p.signature.clone()),
+                d.first_found_secs
+                    .map_or("earlier".to_owned(), |s| format!("{s:.1}s")),
+                human(d.hits),
+                d.first.0.to_string(),
+                p.and_then(|p| p.ops)
+                    .map_or("-".to_owned(), |(a, b)| format!("{a} -> {b}")),
+                match (&d.accepted, p, &d.error) {
+                    (Some(reason), _, _) => format!("accepted: {reason}"),
+                    (_, _, Some(e)) => format!("error: {e}"),
+                    (_, Some(p), _) => corpus_cell(p),
+                    (_, None, None) => "-".to_owned(),
                 },
             ]
         })
         .collect();
     if !details.is_empty() {
         out.push('\n');
-        out.push_str(&ui::table(
-            &["target", "failure", "ops", "corpus"],
+        out.push_str(&crate::ui::table(
+            &[
+                "target",
+                "failure",
+                "first found",
+                "hits",
+                "seen by",
+                "ops",
+                "corpus",
+            ],
             &details,
         ));
     }

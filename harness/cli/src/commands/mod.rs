@@ -40,13 +40,17 @@ impl Ctx {
             .collect()
     }
 
-    /// The seeded bug `id`, checked to exist (and to belong to `target`, when given).
-    pub fn seeded_bug(
+    /// The seeded bugs `ids`, checked to exist (and to belong to `target`, when given), as the
+    /// comma-separated list `LOCKSTEP_SEEDED_BUG` takes; `None` for no bug.
+    pub fn seeded_list(
         &self,
         builds: &Builds<'_>,
-        id: &str,
+        ids: &[String],
         target: Option<&str>,
-    ) -> Result<SeededBugInfo> {
+    ) -> Result<Option<String>> {
+        if ids.is_empty() {
+            return Ok(None);
+        }
         if !self.project.has_seeded_bugs {
             bail!(
                 "the fuzz package `{}` has no `seeded-bugs` feature",
@@ -54,21 +58,37 @@ impl Ctx {
             );
         }
         let bugs = self.seeded_bugs(builds)?;
-        let Some(bug) = bugs.iter().find(|b| b.id == id) else {
-            let ids: Vec<&str> = bugs.iter().map(|b| b.id.as_str()).collect();
-            bail!(
-                "`{id}` is not a seeded bug; the seeded bugs are: {}",
-                ids.join(", ")
-            );
-        };
-        if let Some(target) = target.filter(|t| *t != bug.target) {
-            bail!(
-                "seeded bug `{id}` lives in target `{}`, not `{target}`",
-                bug.target
-            );
+        let mut list: Vec<&str> = Vec::new();
+        for id in ids {
+            let bug = find_bug(&bugs, id)?;
+            if let Some(target) = target.filter(|t| *t != bug.target) {
+                bail!(
+                    "seeded bug `{id}` lives in target `{}`, not `{target}`",
+                    bug.target
+                );
+            }
+            if !list.contains(&id.as_str()) {
+                list.push(id);
+            }
         }
-        Ok(bug.clone())
+        Ok(Some(list.join(",")))
     }
+}
+
+/// The seeded bug `id` among `bugs`, or an error listing them.
+pub fn find_bug<'a>(bugs: &'a [SeededBugInfo], id: &str) -> Result<&'a SeededBugInfo> {
+    bugs.iter().find(|b| b.id == id).with_context(|| {
+        let ids: Vec<&str> = bugs.iter().map(|b| b.id.as_str()).collect();
+        format!(
+            "`{id}` is not a seeded bug; the seeded bugs are: {}",
+            ids.join(", ")
+        )
+    })
+}
+
+/// The ids of a comma-separated list of seeded bugs.
+pub fn bug_ids(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|id| !id.is_empty())
 }
 
 /// The exit status for "found something" (1) or not (0).

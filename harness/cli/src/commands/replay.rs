@@ -27,9 +27,9 @@ pub struct Args {
     /// Replay with AddressSanitizer.
     #[arg(long)]
     asan: bool,
-    /// Switch this seeded bug on.
-    #[arg(long, value_name = "ID")]
-    seeded_bug: Option<String>,
+    /// Switch this seeded bug on; repeat it (or give a comma-separated list) for several.
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    seeded_bug: Vec<String>,
 }
 
 /// Runs `lockstep replay`.
@@ -39,9 +39,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         lockstep::case::read(file)?;
     }
     let builds = Builds::new(&ctx.project);
-    if let Some(id) = &args.seeded_bug {
-        ctx.seeded_bug(&builds, id, Some(&args.target))?;
-    }
+    let seeded = ctx.seeded_list(&builds, &args.seeded_bug, Some(&args.target))?;
     let mut replay_args: Vec<OsString> = Vec::new();
     if ctx.json {
         replay_args.push("--json".into());
@@ -51,7 +49,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
 
     let mut cmd = if args.miri {
         let mut replay = builds.miri()?.clone();
-        if let Some(id) = &args.seeded_bug {
+        if let Some(id) = &seeded {
             replay.env.push(("LOCKSTEP_SEEDED_BUG".into(), id.clone()));
         }
         let model = if args.tree_borrows {
@@ -68,7 +66,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         };
         let mut cmd = Command::new(bin);
         cmd.args(&replay_args);
-        match &args.seeded_bug {
+        match &seeded {
             Some(id) => cmd.env("LOCKSTEP_SEEDED_BUG", id),
             None => cmd.env_remove("LOCKSTEP_SEEDED_BUG"),
         };

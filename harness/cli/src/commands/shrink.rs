@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::Ctx;
 use super::triage::EngineArgs;
 use crate::builds::Builds;
-use crate::engines::{self, Engine, Limits, Verdict};
+use crate::engines::{self, Engine, Finding, Limits, Verdict};
 use crate::process;
 use crate::project::Project;
 use crate::triage;
@@ -42,6 +42,9 @@ pub struct Args {
 pub struct Shrunk {
     /// The engine whose failure was kept.
     pub engine: Engine,
+    /// That engine's signature, on the case and on the shrunk case alike.
+    #[serde(rename = "engine_signature")]
+    pub signature: String,
     /// The shrink itself.
     #[serde(flatten)]
     pub report: ShrinkReport,
@@ -63,10 +66,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         );
     }
     let builds = Builds::new(&ctx.project);
-    let seeded = args.engines.seeded_bug.as_deref();
-    if let Some(id) = seeded {
-        ctx.seeded_bug(&builds, id, Some(&args.target))?;
-    }
+    let seeded = ctx.seeded_list(&builds, &args.engines.seeded_bug, Some(&args.target))?;
+    let seeded = seeded.as_deref();
     let engine = match args.engine.as_str() {
         "auto" => None,
         name => Some(triage::parse_engines(name)?[0]),
@@ -96,7 +97,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
             } else {
                 ""
             },
-            shrunk.report.signature,
+            shrunk.signature,
             shrunk.engine,
             out.display()
         );
@@ -164,14 +165,37 @@ pub fn shrink(
     let budget = Budget {
         max_attempts: max_attempts.unwrap_or(default_attempts),
     };
-    if engine == Engine::Native {
-        if let Some(report) = shrink_in_process(builds, target, case, seeded_bug, budget, limits)? {
-            return Ok(Shrunk { engine, report });
-        }
+    let in_process = if engine == Engine::Native {
+        shrink_in_process(builds, target, case, seeded_bug, budget, limits)?
+    } else {
+        None
+    };
+    let report = match in_process {
+        Some(report) => report,
+        None => shrink_by_process(
+            project, builds, engine, &signature, target, case, seeded_bug, budget, limits,
+        )?,
+    };
+    // Whatever shrank it, the result must fail as the case did, under the engine that saw it:
+    // a shrink never ends on a trace that passes, or that fails some other way.
+    let scratch = tempfile::tempdir().context("creating a scratch directory")?;
+    let check = scratch.path().join("shrunk.trace");
+    std::fs::write(&check, &report.trace).context("writing the shrunk trace")?;
+    match engines::replay(project, builds, engine, target, &check, seeded_bug, limits)? {
+        Verdict::Fail(f) if f.signature() == signature => {}
+        other => bail!(
+            "shrinking lost the failure: the shrunk trace shows {} under {engine}, not \
+             {signature} (the case is kept as it was found)",
+            other
+                .finding()
+                .map_or_else(|| other.cell(), Finding::signature)
+        ),
     }
-    shrink_by_process(
-        project, builds, engine, &signature, target, case, seeded_bug, budget, limits,
-    )
+    Ok(Shrunk {
+        engine,
+        signature,
+        report,
+    })
 }
 
 /// The replay binary's own shrink, in one process; `None` if that process died (a candidate
@@ -222,7 +246,7 @@ fn shrink_by_process(
     seeded_bug: Option<&str>,
     budget: Budget,
     limits: Limits,
-) -> Result<Shrunk> {
+) -> Result<ShrinkReport> {
     let trace = to_trace(builds, target, case)?;
     let lines = lockstep::trace::op_lines(&trace);
     let ops_before = lines.len();
@@ -259,16 +283,13 @@ fn shrink_by_process(
     if let Some(e) = failure {
         return Err(e.context("replaying a shrink candidate"));
     }
-    Ok(Shrunk {
-        engine,
-        report: ShrinkReport {
-            signature: signature.to_owned(),
-            ops_before,
-            ops_after: shrunk.lines.len(),
-            attempts: shrunk.attempts,
-            exhausted: shrunk.exhausted,
-            trace: lockstep::trace::from_lines(target, &shrunk.lines),
-        },
+    Ok(ShrinkReport {
+        signature: signature.to_owned(),
+        ops_before,
+        ops_after: shrunk.lines.len(),
+        attempts: shrunk.attempts,
+        exhausted: shrunk.exhausted,
+        trace: lockstep::trace::from_lines(target, &shrunk.lines),
     })
 }
 

@@ -15,7 +15,7 @@ use crate::builds::Builds;
 use crate::commands::corpus::Stored;
 use crate::engines::{self, Engine, Verdict};
 use crate::libfuzzer;
-use crate::pipeline::{self, Processed, Settings};
+use crate::pipeline::{self, CorpusIndex, Input, Processed, Settings};
 use crate::process;
 use crate::triage;
 use crate::ui;
@@ -61,10 +61,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     let project = &ctx.project;
     project.check_target(&args.target)?;
     let builds = Builds::new(project);
-    let seeded = args.engines.seeded_bug.as_deref();
-    if let Some(id) = seeded {
-        ctx.seeded_bug(&builds, id, Some(&args.target))?;
-    }
+    let seeded = ctx.seeded_list(&builds, &args.engines.seeded_bug, Some(&args.target))?;
+    let seeded = seeded.as_deref();
     let mut models = Vec::new();
     for name in args.models.split(',').map(str::trim) {
         models.push(match name {
@@ -126,20 +124,31 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     }
 
     let engines = triage::parse_engines(&args.engines.engines)?;
+    let accepted =
+        lockstep::corpus::read_accepted(&project.corpora.join(&args.target).join("accepted.toml"))?;
+    let settings = Settings {
+        target: &args.target,
+        seeded_bug: seeded,
+        engines: &engines,
+        limits: args.engines.limits(),
+        store: !args.no_store,
+        found_by: "lockstep sweep",
+        accepted: &accepted,
+    };
+    let index = if culprits.is_empty() {
+        CorpusIndex::default()
+    } else {
+        CorpusIndex::load(project, &builds, &settings)?
+    };
     let mut earlier = Vec::new();
     let mut findings = Vec::new();
     for (engine, input) in &culprits {
-        let settings = Settings {
-            target: &args.target,
-            seeded_bug: seeded,
-            quick_engines: std::slice::from_ref(engine),
-            engines: &engines,
-            limits: args.engines.limits(),
-            store: !args.no_store,
-            found_by: "lockstep sweep",
-        };
         let spinner = ui::spinner(format!("shrinking and triaging {}", short_name(input)));
-        let result = pipeline::process(project, &builds, &settings, input, &mut earlier);
+        let queued = Input::File {
+            case: input.clone(),
+            quick: vec![*engine],
+        };
+        let result = pipeline::process(project, &builds, &settings, &index, &queued, &mut earlier);
         spinner.finish_and_clear();
         findings.push(result.with_context(|| format!("processing {}", input.display()))?);
     }
@@ -154,7 +163,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     let new = report
         .findings
         .iter()
-        .any(|p| p.reproduced && !p.repeat && !p.known);
+        .any(|p| p.is_new() || p.regression.is_some());
     if ctx.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

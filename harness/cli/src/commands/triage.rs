@@ -29,9 +29,10 @@ pub struct EngineArgs {
     /// Time limit for one Miri replay, in seconds.
     #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     pub miri_timeout: u64,
-    /// Switch this seeded bug on.
-    #[arg(long, value_name = "ID")]
-    pub seeded_bug: Option<String>,
+    /// Switch this seeded bug on; repeat it (or give a comma-separated list) to switch on
+    /// several at once.
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub seeded_bug: Vec<String>,
 }
 
 impl EngineArgs {
@@ -77,9 +78,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         lockstep::case::read(file)?;
     }
     let builds = Builds::new(&ctx.project);
-    if let Some(id) = &args.engines.seeded_bug {
-        ctx.seeded_bug(&builds, id, Some(&args.target))?;
-    }
+    let seeded = ctx.seeded_list(&builds, &args.engines.seeded_bug, Some(&args.target))?;
     let mut triaged = Vec::new();
     for file in &args.files {
         let spinner = ui::spinner(format!("triaging {}", file.display()));
@@ -89,7 +88,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
             &args.target,
             file,
             &engines,
-            args.engines.seeded_bug.as_deref(),
+            seeded.as_deref(),
             args.engines.limits(),
         );
         spinner.finish_and_clear();
