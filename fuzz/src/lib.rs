@@ -11,26 +11,6 @@ pub mod arena_graph;
 pub mod intrusive_list;
 pub mod raw_buf;
 
-/// The regression corpus under `corpora/`, embedded at build time (see `build.rs`).
-pub mod cases {
-    /// A stored regression case.
-    #[derive(Clone, Copy, Debug)]
-    pub struct RegressionCase {
-        /// The target it runs on.
-        pub target: &'static str,
-        /// Its name.
-        pub name: &'static str,
-        /// Its trace file.
-        pub path: &'static str,
-        /// The trace.
-        pub trace: &'static str,
-        /// The metadata (TOML).
-        pub meta: &'static str,
-    }
-
-    include!(concat!(env!("OUT_DIR"), "/regressions.rs"));
-}
-
 /// Every target of this crate, by the name of its fuzz target.
 pub static TARGETS: &[Target] = &[
     Target::of::<raw_buf::RawBufSpec>("raw_buf"),

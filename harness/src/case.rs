@@ -49,6 +49,13 @@ pub enum CaseError {
         /// Why.
         error: std::io::Error,
     },
+    /// The path is a directory, a device, a pipe or a socket, not a regular file.
+    NotAFile {
+        /// The path given.
+        path: PathBuf,
+        /// What it is instead.
+        kind: &'static str,
+    },
     /// The file is empty.
     Empty {
         /// The path given.
@@ -84,6 +91,12 @@ impl fmt::Display for CaseError {
                 }
                 Ok(())
             }
+            CaseError::NotAFile { path, kind } => write!(
+                f,
+                "{}: is a {kind}, not a case file (cases are regular files: fuzzer bytes or \
+                 traces)",
+                path.display()
+            ),
             CaseError::Empty { path } => write!(
                 f,
                 "{}: the case file is empty (truncated? take it again from the fuzzer's artifacts \
@@ -104,16 +117,39 @@ impl fmt::Display for CaseError {
     }
 }
 
-impl std::error::Error for CaseError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            CaseError::Unreadable { error, .. } => Some(error),
-            _ => None,
-        }
+/// The message already says what the OS said: no `source`, so a chain of causes does not
+/// print it twice.
+impl std::error::Error for CaseError {}
+
+/// What a file that is not a regular file is, in words.
+#[cfg(unix)]
+fn kind_of(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if t.is_dir() {
+        "directory"
+    } else if t.is_fifo() {
+        "named pipe"
+    } else if t.is_socket() {
+        "socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "device"
+    } else {
+        "special file"
     }
 }
 
-/// Reads a case file, refusing missing, empty, oversized and corrupt files.
+/// What a file that is not a regular file is, in words.
+#[cfg(not(unix))]
+fn kind_of(t: &std::fs::FileType) -> &'static str {
+    if t.is_dir() {
+        "directory"
+    } else {
+        "special file"
+    }
+}
+
+/// Reads a case file, refusing missing, empty, oversized and corrupt files, and anything that
+/// is not a regular file.
 pub fn read(path: &Path) -> Result<Case, CaseError> {
     let path_buf = || path.to_path_buf();
     let meta = std::fs::metadata(path).map_err(|error| match error.kind() {
@@ -123,16 +159,40 @@ pub fn read(path: &Path) -> Result<Case, CaseError> {
             error,
         },
     })?;
+    if !meta.is_file() {
+        // A pipe would block the read forever and a device (`/dev/zero`) never end it.
+        let kind = kind_of(&meta.file_type());
+        return Err(CaseError::NotAFile {
+            path: path_buf(),
+            kind,
+        });
+    }
     if meta.len() > MAX_CASE_BYTES {
         return Err(CaseError::TooLarge {
             path: path_buf(),
             len: meta.len(),
         });
     }
-    let bytes = std::fs::read(path).map_err(|error| CaseError::Unreadable {
+    let unreadable = |error| CaseError::Unreadable {
         path: path_buf(),
         error,
-    })?;
+    };
+    // Read at most one byte past the limit, whatever the size said: the file may grow.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            std::fs::File::open(path).map_err(unreadable)?,
+            MAX_CASE_BYTES + 1,
+        ),
+        &mut bytes,
+    )
+    .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_CASE_BYTES {
+        return Err(CaseError::TooLarge {
+            path: path_buf(),
+            len: bytes.len() as u64,
+        });
+    }
     if bytes.is_empty() {
         return Err(CaseError::Empty { path: path_buf() });
     }

@@ -390,6 +390,85 @@ pub fn read_accepted(path: &Path) -> Result<Accepted, CorpusError> {
     Ok(accepted)
 }
 
+/// Rust source for the regression tests of every case under `corpora` (`<target>/regressions/`):
+/// `(table, tests)`. `table` defines `REGRESSIONS: &[RegressionCase]` with each case's text
+/// embedded as a literal, so a build never depends on a case file being present: a metadata
+/// file whose trace was deleted becomes a case with `trace: None`, which its test reports, and
+/// every other case still builds and runs. `tests` has a module per target and a `#[test]` per
+/// case calling `check(&REGRESSIONS[i])`. A build script writes both to `OUT_DIR`.
+pub fn regression_tests(corpora: &Path) -> (String, String) {
+    use std::fmt::Write as _;
+    let mut table = String::from("/// Every stored regression case.\n");
+    table.push_str("pub const REGRESSIONS: &[RegressionCase] = &[\n");
+    let mut tests = String::new();
+    let mut module: Option<String> = None;
+    for (target, name, meta_path) in case_files(corpora) {
+        let trace_path = meta_path.with_extension("trace");
+        let meta = std::fs::read_to_string(&meta_path).unwrap_or_default();
+        let trace = std::fs::read_to_string(&trace_path).ok();
+        let i = table.matches("RegressionCase {").count();
+        let _ = writeln!(
+            table,
+            "    RegressionCase {{ target: {target:?}, name: {name:?}, path: {:?}, trace: {trace:?}, \
+             meta: {meta:?} }},",
+            trace_path.display().to_string()
+        );
+        if module.as_deref() != Some(&target) {
+            if module.is_some() {
+                tests.push_str("}\n\n");
+            }
+            let _ = writeln!(tests, "mod {} {{\n    use super::*;\n", identifier(&target));
+            module = Some(target);
+        }
+        let _ = writeln!(
+            tests,
+            "    #[test]\n    fn {}() {{\n        check(&REGRESSIONS[{i}]);\n    }}\n",
+            identifier(&name)
+        );
+    }
+    if module.is_some() {
+        tests.push_str("}\n");
+    }
+    table.push_str("];\n");
+    (table, tests)
+}
+
+/// `name` as a Rust identifier.
+fn identifier(name: &str) -> String {
+    let id = name.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+    if id.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{id}")
+    } else {
+        id
+    }
+}
+
+/// `(target, name, metadata file)` of every case under `corpora`, sorted.
+fn case_files(corpora: &Path) -> Vec<(String, String, PathBuf)> {
+    let mut found = Vec::new();
+    let Ok(targets) = std::fs::read_dir(corpora) else {
+        return found;
+    };
+    for target in targets.flatten() {
+        let Ok(files) = std::fs::read_dir(target.path().join("regressions")) else {
+            continue;
+        };
+        let target_name = target.file_name().to_string_lossy().into_owned();
+        for meta in files.flatten().map(|f| f.path()) {
+            if meta.extension().is_some_and(|e| e == "toml") {
+                let name = meta
+                    .file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                found.push((target_name.clone(), name, meta));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,6 +603,34 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("neither")
+        );
+    }
+
+    /// Deleting one stored trace used to break every build: the generated tests embedded each
+    /// trace with `include_str!`. Now the case's own test says what is missing.
+    #[cfg_attr(miri, ignore = "reads and writes files")]
+    #[test]
+    fn a_case_without_its_trace_fails_its_own_test_not_the_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let regressions = dir.path().join("raw_buf/regressions");
+        std::fs::create_dir_all(&regressions).unwrap();
+        std::fs::write(regressions.join("a.trace"), "# lockstep trace\nPop\n").unwrap();
+        std::fs::write(regressions.join("a.toml"), "target = \"raw_buf\"").unwrap();
+        std::fs::write(regressions.join("b-1.toml"), "target = \"raw_buf\"").unwrap();
+        let (table, tests) = regression_tests(dir.path());
+        assert!(!table.contains("include_str!"), "{table}");
+        assert!(
+            table.contains(r##"trace: Some("# lockstep trace\nPop\n")"##),
+            "{table}"
+        );
+        assert!(
+            table.contains("name: \"b-1\"") && table.contains("trace: None"),
+            "{table}"
+        );
+        assert!(tests.contains("mod raw_buf {"), "{tests}");
+        assert!(
+            tests.contains("fn b_1() {\n        check(&REGRESSIONS[1]);"),
+            "{tests}"
         );
     }
 }

@@ -58,7 +58,23 @@ const RUN_TIME_VARS: &[&str] = &["LOCKSTEP_SEEDED_BUG"];
 
 impl MiriReplay {
     /// The command that replays `args` (a target name and case files) under `model`.
-    pub fn command(&self, model: AliasingModel, args: &[OsString]) -> Command {
+    ///
+    /// # Errors
+    /// If a variable of [`MiriReplay::env`] has white space or `=` in its name, or white space
+    /// in its value: `MIRIFLAGS` is split at white space, so such a value would smuggle in
+    /// flags of its own (`-Zmiri-native-lib=...`).
+    pub fn command(&self, model: AliasingModel, args: &[OsString]) -> Result<Command, String> {
+        for (key, value) in &self.env {
+            let bad = |c: char| c.is_whitespace();
+            if key.is_empty() || key.contains(bad) || key.contains('=') || value.contains(bad) {
+                return Err(format!(
+                    "refusing to pass `{}={}` to Miri: names and values of run-time settings \
+                     have no white space",
+                    crate::trace::excerpt(key),
+                    crate::trace::excerpt(value)
+                ));
+            }
+        }
         // -Zmiri-disable-isolation: the replay binary reads case files.
         // -Zmiri-strict-provenance: integer-to-pointer casts are errors, as in the structures'
         // own Miri tests.
@@ -93,7 +109,7 @@ impl MiriReplay {
         for var in RUN_TIME_VARS {
             cmd.env_remove(var);
         }
-        cmd
+        Ok(cmd)
     }
 }
 
@@ -164,5 +180,38 @@ impl MiriVerdict {
                     .to_owned(),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A case's `seeded_bug` reached MIRIFLAGS as it was, so `x -Zmiri-native-lib=/tmp/l.so`
+    /// loaded a native library into the replay.
+    #[test]
+    fn settings_with_white_space_never_become_flags() {
+        let mut replay = MiriReplay {
+            dir: PathBuf::from("."),
+            package: "p".into(),
+            bin: "replay".into(),
+            features: Vec::new(),
+            env: vec![("LOCKSTEP_SEEDED_BUG".into(), "a,b".into())],
+            target_dir: None,
+        };
+        let cmd = replay.command(AliasingModel::TreeBorrows, &[]).unwrap();
+        let flags = cmd
+            .get_envs()
+            .find(|(k, _)| *k == "MIRIFLAGS")
+            .and_then(|(_, v)| v)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(flags.ends_with("-Zmiri-tree-borrows -Zmiri-env-set=LOCKSTEP_SEEDED_BUG=a,b"));
+        replay.env[0].1 = "raw_buf-pop-uninit -Zmiri-native-lib=/tmp/l.so".into();
+        let err = replay
+            .command(AliasingModel::StackedBorrows, &[])
+            .unwrap_err();
+        assert!(err.contains("no white space"), "{err}");
     }
 }

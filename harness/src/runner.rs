@@ -455,6 +455,25 @@ impl<S: Spec> Run<'_, S> {
     }
 }
 
+/// Steps compared at full frequency before the comparisons thin out.
+const FULL_RATE_STEPS: usize = 256;
+
+/// Whether whole states are compared after `step` ops (from 1). Every `every`-th step for the
+/// first [`FULL_RATE_STEPS`] comparisons; then, each time the run doubles in length, half as
+/// often. A snapshot costs time in proportion to the structure, which grows with the run, so
+/// comparing after every step makes a long trace quadratic (a 100k-op trace took minutes); this
+/// schedule keeps the total linear while short runs, the fuzzer's, compare as often as asked.
+/// It depends on the step alone, so every engine compares at the same steps.
+fn compares_state(step: usize, every: usize) -> bool {
+    let full = FULL_RATE_STEPS * every;
+    let stride = if step < full {
+        every
+    } else {
+        every << (step / full).ilog2().saturating_add(1)
+    };
+    step % stride == 0
+}
+
 /// Runs `ops` with `config`, checking after every step. The order is: invariants and states on
 /// the fresh structures; then for each op: apply to the model, apply to the subject, compare
 /// outputs, check invariants, check the accounting of tracked values, compare whole states
@@ -499,7 +518,7 @@ pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
     for (i, op) in run.ops.iter().enumerate() {
         let last = i + 1 == run.ops.len();
         let failed = run.step(op).or_else(|| {
-            ((i + 1) % every == 0 || last)
+            (compares_state(i + 1, every) || last)
                 .then(|| run.compare_states())
                 .flatten()
         });
@@ -547,5 +566,33 @@ mod graveyard {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(grave);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whole-state comparisons of a run of `n` steps.
+    fn comparisons(n: usize, every: usize) -> usize {
+        (1..=n).filter(|&s| compares_state(s, every)).count()
+    }
+
+    #[test]
+    fn short_runs_compare_as_often_as_asked_and_long_ones_stay_linear() {
+        assert_eq!(comparisons(256, 1), 256);
+        assert_eq!(comparisons(512, 4), 128);
+        // A snapshot costs up to `step`: the total work must grow linearly, not quadratically.
+        let work = |n: usize| -> usize { (1..=n).filter(|&s| compares_state(s, 1)).sum() };
+        let (small, big) = (work(10_000), work(100_000));
+        assert!(
+            big < small * 20,
+            "snapshot work {small} -> {big} for 10x the steps"
+        );
+        assert!(
+            comparisons(100_000, 1) < 2_000,
+            "{}",
+            comparisons(100_000, 1)
+        );
     }
 }

@@ -63,8 +63,9 @@ impl fmt::Display for TraceError {
                 message,
             } => write!(
                 f,
-                "line {line}: `{text}` is not an op of this target: {message} (a trace written \
-                 before the op enum changed? edit the line to the current variant, or delete it)"
+                "line {line}: `{}` is not an op of this target: {message} (a trace written \
+                 before the op enum changed? edit the line to the current variant, or delete it)",
+                excerpt(text)
             ),
             TraceError::Write(message) => {
                 write!(f, "cannot write an op as a trace line: {message}")
@@ -74,6 +75,23 @@ impl fmt::Display for TraceError {
 }
 
 impl std::error::Error for TraceError {}
+
+/// At most this many characters of a line are quoted back in an error.
+const EXCERPT: usize = 80;
+
+/// `text`, or its start and its length when it is long: an error quotes a line, it does not
+/// echo a 35 KB one back.
+pub fn excerpt(text: &str) -> String {
+    excerpt_to(text, EXCERPT)
+}
+
+/// `text`, or its first `chars` characters and its length.
+pub fn excerpt_to(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}… ({} bytes)", &text[..end], text.len()),
+    }
+}
 
 /// Whether `bytes` look like a trace (they start with the header).
 pub fn is_trace(bytes: &[u8]) -> bool {

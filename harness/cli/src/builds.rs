@@ -136,10 +136,12 @@ impl<'p> Builds<'p> {
             env: Vec::new(),
             target_dir: None,
         };
-        let mut cmd = replay.command(
-            lockstep::miri::AliasingModel::StackedBorrows,
-            &["list".into()],
-        );
+        let mut cmd = replay
+            .command(
+                lockstep::miri::AliasingModel::StackedBorrows,
+                &["list".into()],
+            )
+            .map_err(anyhow::Error::msg)?;
         run_build("the replay binary for Miri", &mut cmd)?;
         Ok(self.miri.get_or_init(|| replay))
     }

@@ -278,7 +278,7 @@ pub fn replay(
                 replay.env.push(("LOCKSTEP_SEEDED_BUG".into(), id.into()));
             }
             let model = engine.model().expect("a Miri engine has a model");
-            let mut cmd = replay.command(model, &args);
+            let mut cmd = replay.command(model, &args).map_err(anyhow::Error::msg)?;
             // A Miri run's own backtrace is all we read; the harness's would cost minutes.
             cmd.env_remove("RUST_BACKTRACE");
             process::run(&mut cmd, limits.miri)?
@@ -319,20 +319,10 @@ pub fn judge(project: &Project, engine: Engine, done: &Finished, limits: Limits)
         (_, _) if done.signal().is_some() => Verdict::Fail(Finding {
             class: Class::Crash,
             frame: "unknown".to_owned(),
-            summary: format!(
-                "the process died of signal {} without a report (run it under ASan or Miri)",
-                done.signal().unwrap_or_default()
-            ),
+            summary: process::died_of(done.signal().unwrap_or_default()),
         }),
         _ => Verdict::Error {
-            message: done
-                .stderr
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("the replay printed nothing")
-                .trim()
-                .to_owned(),
+            message: process::last_words(&done.stderr),
         },
     }
 }

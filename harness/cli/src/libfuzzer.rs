@@ -54,14 +54,18 @@ impl Status {
     }
 }
 
-/// Parses durations like `90s`, `3m`, `1h30m`, `2h` (a bare number is seconds).
+/// The longest duration accepted: a week. Longer campaigns are better run as several.
+pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Parses durations like `90s`, `3m`, `1h30m`, `2h` (a bare number is seconds): more than zero
+/// and at most [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
+    let shape = || format!("`{text}`: durations look like 90s, 3m or 1h30m");
+    let too_long = || format!("`{text}` is longer than a week, the longest duration accepted");
     let mut total = 0u64;
     let mut number = String::new();
+    let mut units = 0;
     for c in text.chars() {
         if c.is_ascii_digit() {
             number.push(c);
@@ -71,20 +75,40 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             's' => 1,
             'm' => 60,
             'h' => 3600,
-            _ => return Err(format!("`{text}`: durations look like 90s, 3m or 1h30m")),
+            _ => return Err(shape()),
         };
-        let n: u64 = number
-            .parse()
-            .map_err(|_| format!("`{text}`: a number must come before `{c}`"))?;
-        total += n * unit;
+        let n: u64 = match number.parse() {
+            Ok(n) => n,
+            Err(_) if number.is_empty() => {
+                return Err(format!("`{text}`: a number must come before `{c}`"));
+            }
+            Err(_) => return Err(too_long()),
+        };
+        total = n
+            .checked_mul(unit)
+            .and_then(|secs| total.checked_add(secs))
+            .ok_or_else(too_long)?;
         number.clear();
+        units += 1;
     }
-    if !number.is_empty() || total == 0 {
-        return Err(format!(
-            "`{text}`: durations look like 90s, 3m or 1h30m, and are not zero"
-        ));
+    if !number.is_empty() {
+        if units > 0 {
+            return Err(shape());
+        }
+        // A bare number: seconds.
+        total = number.parse().map_err(|_| too_long())?;
     }
-    Ok(Duration::from_secs(total))
+    if text.is_empty() {
+        return Err(shape());
+    }
+    if total == 0 {
+        return Err(format!("`{text}`: a duration must be more than zero"));
+    }
+    let duration = Duration::from_secs(total);
+    if duration > MAX_DURATION {
+        return Err(too_long());
+    }
+    Ok(duration)
 }
 
 /// Whether a file name is one libFuzzer writes for a finding.
@@ -284,6 +308,31 @@ mod tests {
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("5m3").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    /// `--time 0` fuzzed nothing and exited 0; `--time 18446744073709551615` panicked when the
+    /// deadline overflowed; a huge hour count wrapped around to a short campaign.
+    #[test]
+    fn zero_and_overflowing_durations_are_refused() {
+        assert!(parse_duration("0").unwrap_err().contains("more than zero"));
+        assert!(
+            parse_duration("18446744073709551615")
+                .unwrap_err()
+                .contains("longer than a week")
+        );
+        assert!(
+            parse_duration("5124095576030432h")
+                .unwrap_err()
+                .contains("longer than a week")
+        );
+        assert!(
+            parse_duration("99999999999999999999s")
+                .unwrap_err()
+                .contains("longer than a week")
+        );
+        assert!(parse_duration("169h").is_err());
+        assert_eq!(parse_duration("168h"), Ok(MAX_DURATION));
     }
 
     #[test]

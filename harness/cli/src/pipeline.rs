@@ -136,8 +136,15 @@ impl CorpusIndex {
             .seeded_bug
             .map(|l| bug_ids(l).collect())
             .unwrap_or_default();
+        let stored = corpus::cases(project, &[settings.target.to_owned()])?;
+        if stored.iter().any(|c| c.meta.seeded_bug.is_some()) {
+            let bugs = crate::commands::seeded_bugs(builds)?;
+            for case in &stored {
+                corpus::check_case_bugs(case, &bugs)?;
+            }
+        }
         let mut cases = Vec::new();
-        for case in corpus::cases(project, &[settings.target.to_owned()])? {
+        for case in stored {
             let bugs = case.meta.seeded_bug.as_deref();
             if !bugs.is_none_or(|l| bug_ids(l).all(|id| on.contains(&id))) {
                 continue;

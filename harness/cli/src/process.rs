@@ -36,8 +36,64 @@ impl Finished {
     }
 }
 
+/// What a child said last on stderr, as one line for an error of ours: its own `error: `
+/// prefix removed (ours comes in front), and cut short when long.
+pub fn last_words(stderr: &str) -> String {
+    let line = stderr
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("it printed nothing");
+    // Long enough for a message with its fix, short of echoing a whole input back.
+    lockstep::trace::excerpt_to(line.strip_prefix("error: ").unwrap_or(line), 600)
+}
+
+/// Has the child killed when `lockstep` dies, however it dies (even by SIGKILL), so no fuzzer
+/// keeps running and no build keeps cargo's lock. What a campaign found is already copied, or
+/// recovered next time.
+pub fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let hook = || {
+        // SAFETY: PR_SET_PDEATHSIG takes a signal number and nothing else.
+        if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) } == -1 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    };
+    // SAFETY: the hook runs in the child between fork and exec, where only async-signal-safe
+    // functions may be called: it calls only `prctl`, which is one, and allocates nothing.
+    unsafe { cmd.pre_exec(hook) };
+}
+
+/// A signal's name and what it usually means: `SIGSEGV (segmentation fault)`.
+pub fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        libc::SIGSEGV => "SIGSEGV (segmentation fault)",
+        libc::SIGABRT => "SIGABRT (abort)",
+        libc::SIGBUS => "SIGBUS (bus error)",
+        libc::SIGILL => "SIGILL (illegal instruction)",
+        libc::SIGFPE => "SIGFPE (arithmetic error)",
+        libc::SIGTRAP => "SIGTRAP (trap)",
+        libc::SIGKILL => "SIGKILL (killed)",
+        libc::SIGTERM => "SIGTERM (terminated)",
+        other => return format!("signal {other}"),
+    };
+    name.to_owned()
+}
+
+/// Why a replay that died of `signal` said nothing, and how to learn more.
+pub fn died_of(signal: i32) -> String {
+    format!(
+        "the replay died of {} without a report: undefined behaviour, most likely; replay it \
+         with --asan (or --miri) to see what and where",
+        signal_name(signal)
+    )
+}
+
 /// Runs `cmd` to the end or until `limit`, whichever comes first, capturing its output.
 pub fn run(cmd: &mut Command, limit: Duration) -> Result<Finished> {
+    die_with_parent(cmd);
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -78,5 +134,29 @@ fn wait(child: &mut Child, limit: Duration) -> Result<Option<ExitStatus>> {
             return Ok(None);
         }
         thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A child's `error: ` came out as `error: error: ...`, and a 35 KB line was echoed whole.
+    #[test]
+    fn signals_are_named_with_the_fix() {
+        assert!(died_of(libc::SIGSEGV).contains("SIGSEGV (segmentation fault)"));
+        assert!(died_of(libc::SIGSEGV).contains("--asan"));
+        assert_eq!(signal_name(64), "signal 64");
+    }
+
+    #[test]
+    fn last_words_drop_the_childs_prefix_and_stay_short() {
+        assert_eq!(
+            last_words("warning: x\nerror: no such target\n\n"),
+            "no such target"
+        );
+        assert_eq!(last_words(""), "it printed nothing");
+        let long = format!("error: `{}`", "9".repeat(35_000));
+        assert!(last_words(&long).len() < 700, "{}", last_words(&long).len());
     }
 }

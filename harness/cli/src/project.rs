@@ -49,7 +49,7 @@ impl Project {
             bail!(
                 "`cargo metadata` failed: {} (run lockstep inside a Cargo workspace, or pass \
                  --manifest-path)",
-                String::from_utf8_lossy(&out.stderr).trim()
+                crate::process::last_words(&String::from_utf8_lossy(&out.stderr))
             );
         }
         let meta: Value =
@@ -106,9 +106,11 @@ impl Project {
             .iter()
             .filter(|p| {
                 let name = p["name"].as_str().unwrap_or_default();
-                name != fuzz_package && name != "lockstep" && name != "lockstep-cli"
+                name != "lockstep" && name != "lockstep-cli"
             })
             .map(|p| dir_of(p))
+            // The fuzz package, and crates inside it (its regression tests), are the spec's.
+            .filter(|dir| dir.as_ref().is_ok_and(|d| !d.starts_with(&fuzz_dir)) || dir.is_err())
             .collect::<Result<_>>()?;
         Ok(Project {
             host: host_triple()?,

@@ -64,3 +64,9 @@ pub fn verdict_cell(cell: &str) -> String {
 pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
+
+/// A path from the command line, made absolute against the current directory: the commands run
+/// their children in the workspace root, where a relative path would name another file.
+pub fn absolute(arg: &str) -> Result<std::path::PathBuf, String> {
+    std::path::absolute(arg).map_err(|e| format!("`{arg}`: {e}"))
+}

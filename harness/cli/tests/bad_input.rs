@@ -256,3 +256,134 @@ fn outside_a_workspace_says_where_to_run() {
         .unwrap();
     refused(output, "Cargo workspace");
 }
+
+/// Relative case paths were resolved against the workspace root, not the current directory:
+/// from a subdirectory, `replay` silently ran a different file (or none).
+#[test]
+fn relative_case_paths_are_read_from_the_current_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    case_file(
+        dir.path(),
+        "here.trace",
+        b"# lockstep trace\nPush(1)\nPop\n",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .current_dir(dir.path())
+        .arg("--manifest-path")
+        .arg(workspace().join("Cargo.toml"))
+        .args(["replay", "raw_buf", "here.trace"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("pass: 2 ops"), "{stdout}");
+}
+
+/// `replay /dev/zero` grew to gigabytes and a named pipe blocked forever: a case is a regular
+/// file, and nothing else is opened.
+#[test]
+fn devices_and_pipes_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    for (path, kind) in [(Path::new("/dev/zero"), "device"), (&*fifo, "named pipe")] {
+        let mut child = lockstep(&["replay", "raw_buf"])
+            .arg(path)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                child.kill().unwrap();
+                panic!("{} blocked the replay", path.display());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        refused(child.wait_with_output().unwrap(), kind);
+    }
+}
+
+/// A 35 KB line came back whole in the error, and a child's `error:` came out as
+/// `error: error: ...`.
+#[test]
+fn errors_quote_a_long_line_briefly_and_say_error_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = b"# lockstep trace\n# target: raw_buf\nPush(".to_vec();
+    text.extend(std::iter::repeat_n(b'9', 35_000));
+    text.extend(b")\n");
+    let case = case_file(dir.path(), "long.trace", &text);
+    for args in [
+        &["triage", "raw_buf", "--engines", "native"][..],
+        &["shrink", "raw_buf", "--engine", "native"][..],
+    ] {
+        let error = refused(lockstep(args).arg(&case).output().unwrap(), "line 3");
+        assert!(error.len() < 400, "{} characters: {error}", error.len());
+        assert_eq!(error.matches("error:").count(), 1, "{error}");
+    }
+}
+
+#[test]
+fn zero_and_endless_durations_are_refused() {
+    for time in ["0", "0s", "18446744073709551615", "5124095576030432h"] {
+        refused(
+            lockstep(&["fuzz", "raw_buf", "--time", time])
+                .output()
+                .unwrap(),
+            "--time",
+        );
+    }
+}
+
+/// After SIGKILL, `cargo build` children lived on and held the build lock. Every child now dies
+/// with `lockstep`: here a stand-in `cargo` that hangs in its build.
+#[test]
+fn children_die_with_lockstep() {
+    let fake = tempfile::tempdir().unwrap();
+    let pid_file = fake.path().join("pid");
+    let real =
+        String::from_utf8(Command::new("which").arg("cargo").output().unwrap().stdout).unwrap();
+    let script = format!(
+        "#!/bin/sh\ncase \"$*\" in *build*) echo $$ > {}; exec sleep 120;; esac\nexec {} \"$@\"\n",
+        pid_file.display(),
+        real.trim()
+    );
+    let cargo = fake.path().join("cargo");
+    std::fs::write(&cargo, script).unwrap();
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let case = case_file(dir.path(), "c.trace", b"# lockstep trace\nPush(1)\n");
+    let mut child = lockstep(&["replay", "raw_buf"])
+        .arg(&case)
+        .env("PATH", path_with(fake.path()))
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let pid = loop {
+        if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+            if let Ok(pid) = pid.trim().parse::<u32>() {
+                break pid;
+            }
+        }
+        assert!(start.elapsed().as_secs() < 60, "the build never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    let gone = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // Gone, or a zombie waiting for init to reap it.
+        std::fs::read_to_string(proc_dir.join("stat"))
+            .map_or(true, |stat| stat.split_whitespace().nth(2) == Some("Z"))
+    });
+    assert!(gone, "the build (pid {pid}) outlived lockstep");
+}

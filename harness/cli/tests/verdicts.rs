@@ -102,3 +102,34 @@ fn a_case_credited_with_the_wrong_seeded_bug_fails_the_check() {
     let output = check(corpora.path());
     assert_eq!(output.status.code(), Some(1), "{}", report(&output));
 }
+
+/// A case's `seeded_bug` used to reach MIRIFLAGS unchecked, so a crafted `.toml` made
+/// `corpus check --miri` load a native library. Nothing read from a case becomes a flag: an id
+/// the catalogue does not list is refused before anything runs.
+#[test]
+fn a_seeded_bug_that_is_not_a_seeded_bug_is_refused_before_anything_runs() {
+    let corpora = corpora_with_the_case();
+    edit_meta(
+        corpora.path(),
+        "seeded_bug = \"raw_buf-drain-inclusive\"",
+        "seeded_bug = \"raw_buf-drain-inclusive -Zmiri-native-lib=/nonexistent/lib.so\"",
+    );
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .current_dir(workspace())
+        .args(["corpus", "check", "raw_buf", "--miri", "--color", "never"])
+        .arg("--corpora")
+        .arg(corpora.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", report(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("is not a list of seeded bugs") && stderr.contains("not a seeded bug"),
+        "{}",
+        report(&output)
+    );
+    assert!(
+        !stderr.contains("native-lib") || stderr.lines().count() == 1,
+        "{stderr}"
+    );
+}

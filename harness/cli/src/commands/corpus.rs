@@ -62,6 +62,7 @@ pub struct AddArgs {
     /// The target.
     target: String,
     /// The case: fuzzer bytes or a trace (shrink it first with `lockstep shrink`).
+    #[arg(value_parser = crate::ui::absolute)]
     file: PathBuf,
     /// The verdict it must give: `pass` once the bug is fixed (the default without a seeded
     /// bug), `fail` while it must still be detected (the default with one).
@@ -146,6 +147,16 @@ fn check(ctx: &Ctx, args: &CheckArgs) -> Result<ExitCode> {
         native: std::time::Duration::from_secs(args.timeout),
         miri: std::time::Duration::from_secs(args.miri_timeout),
     };
+    // A case's `seeded_bug` comes from a file anyone can edit: it names bugs of the catalogue,
+    // or the case is refused before anything runs with it.
+    let known_bugs = if cases.iter().any(|c| c.meta.seeded_bug.is_some()) {
+        ctx.seeded_bugs(&builds)?
+    } else {
+        Vec::new()
+    };
+    for case in &cases {
+        check_case_bugs(case, &known_bugs)?;
+    }
     let mut checked = Vec::new();
     for case in &cases {
         let spinner = ui::spinner(format!("checking {}/{}", case.meta.target, case.name));
@@ -209,6 +220,22 @@ fn check(ctx: &Ctx, args: &CheckArgs) -> Result<ExitCode> {
         }
     );
     Ok(status(failed > 0))
+}
+
+/// Refuses a case whose `seeded_bug` names anything but bugs of `bugs`.
+pub fn check_case_bugs(case: &StoredCase, bugs: &[lockstep::SeededBugInfo]) -> Result<()> {
+    let Some(list) = &case.meta.seeded_bug else {
+        return Ok(());
+    };
+    for id in super::bug_ids(list) {
+        super::find_bug(bugs, id).with_context(|| {
+            format!(
+                "{}: its `seeded_bug` is not a list of seeded bugs",
+                case.trace_path.with_extension("toml").display()
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// The replay of one case by one engine, its seeded bug on or off.

@@ -239,12 +239,14 @@ fn campaign(
     let seeds = project.corpus_dir(target, "seeds");
     let artifacts = project.campaign_dir("artifacts", target, seeded);
     let findings_dir = project.campaign_dir("findings", target, seeded);
-    let found_dir = findings_dir.join("found");
+    // Each campaign records its in-process findings in a directory of its own, so it reports
+    // every failure it hits, also one an earlier campaign recorded.
+    let found_root = findings_dir.join("found");
+    let found_dir = found_root.join(format!("campaign-{}", now_ms()));
     libfuzzer::check_corpus_dir(&corpus)?;
     for dir in [&corpus, &found_dir] {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    clear_hits(&found_dir)?;
     let accepted_path = project.corpora.join(target).join("accepted.toml");
     let accepted = lockstep::corpus::read_accepted(&accepted_path)?;
     let known_file = write_known(&findings_dir, &accepted.known())?;
@@ -257,17 +259,18 @@ fn campaign(
         .map(|f| crash_input(f))
         .collect();
     backlog.dedup_by(|a, b| a.case() == b.case());
-    let mut seen_records: HashSet<PathBuf> = HashSet::new();
-    for (json, record) in found::read_found(&found_dir) {
-        let input = found_dir.join(&record.input);
-        seen_records.insert(json);
-        if !pipeline::is_processed(&input) {
-            backlog.push(Input::Recorded {
-                case: input,
-                signature: record.signature,
-            });
+    for earlier in earlier_campaigns(&found_root, &found_dir)? {
+        for (_, record) in found::read_found(&earlier) {
+            let input = earlier.join(&record.input);
+            if !pipeline::is_processed(&input) {
+                backlog.push(Input::Recorded {
+                    case: input,
+                    signature: record.signature,
+                });
+            }
         }
     }
+    let mut seen_records: HashSet<PathBuf> = HashSet::new();
     let recovered_count = backlog.len();
     if recovered_count > 0 && !ctx.json {
         eprintln!(
@@ -619,20 +622,22 @@ fn distinct(
             .found_at_ms
             .or_else(|| crash_times.get(queued.input.case()).copied());
         let secs = found_at.map(|at| at.saturating_sub(start_ms) as f64 / 1000.0);
-        if let Some(d) = out.iter_mut().find(|d| d.first == first) {
-            if matches!(queued.input, Input::File { .. }) {
-                d.hits += 1;
+        let hit_count = match (&queued.input, queued.found_at_ms) {
+            // A record an earlier campaign left: its hits were that campaign's.
+            (Input::Recorded { .. }, None) => 0,
+            (Input::Recorded { signature, .. }, Some(_)) => {
+                hits.get(signature).copied().unwrap_or(1)
             }
+            (Input::File { .. }, _) => 1,
+        };
+        if let Some(d) = out.iter_mut().find(|d| d.first == first) {
+            d.hits += hit_count;
             d.first_found_secs = match (d.first_found_secs, secs) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
             continue;
         }
-        let hit_count = match &queued.input {
-            Input::Recorded { signature, .. } => hits.get(signature).copied().unwrap_or(1),
-            Input::File { .. } => 1,
-        };
         let (processed, error) = match result {
             Ok(p) if !p.reproduced => (Some(p), None),
             Ok(p) => (Some(p), None),
@@ -654,20 +659,16 @@ fn distinct(
     out
 }
 
-/// Removes the hit counts of earlier campaigns: this one counts its own.
-fn clear_hits(found_dir: &Path) -> Result<()> {
-    for entry in std::fs::read_dir(found_dir)
-        .with_context(|| format!("reading {}", found_dir.display()))?
+/// The record directories of earlier campaigns, oldest first.
+fn earlier_campaigns(found_root: &Path, this: &Path) -> Result<Vec<PathBuf>> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(found_root)
+        .with_context(|| format!("reading {}", found_root.display()))?
         .flatten()
-    {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with("hits-") || name.starts_with(".tmp-") {
-            std::fs::remove_file(entry.path())
-                .with_context(|| format!("removing {}", entry.path().display()))?;
-        }
-    }
-    Ok(())
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && p != this)
+        .collect();
+    dirs.sort();
+    Ok(dirs)
 }
 
 /// The accepted signatures and classes, in a file the fuzz target reads.
@@ -742,25 +743,9 @@ fn spawn(run: &FuzzRun<'_>, remaining: Duration) -> Result<Child> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    die_with_parent(&mut cmd);
+    crate::process::die_with_parent(&mut cmd);
     cmd.spawn()
         .with_context(|| format!("starting {}", run.bin.display()))
-}
-
-/// Has the fuzzer killed when `lockstep` dies, however it dies (even by SIGKILL), so no
-/// orphaned fuzzer keeps running. What it found is already copied, or recovered next time.
-fn die_with_parent(cmd: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    let hook = || {
-        // SAFETY: PR_SET_PDEATHSIG takes a signal number and nothing else.
-        if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) } == -1 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(())
-    };
-    // SAFETY: the hook runs in the child between fork and exec, where only async-signal-safe
-    // functions may be called: it calls only `prctl`, which is one, and allocates nothing.
-    unsafe { cmd.pre_exec(hook) };
 }
 
 /// The fuzzer's stderr, a line at a time, through a channel that closes when it exits.

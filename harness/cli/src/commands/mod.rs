@@ -29,15 +29,7 @@ pub struct Ctx {
 impl Ctx {
     /// The project's seeded bugs, as its replay binary publishes them.
     pub fn seeded_bugs(&self, builds: &Builds<'_>) -> Result<Vec<SeededBugInfo>> {
-        let bin = builds.native_replay()?;
-        let out = Command::new(bin)
-            .arg("bugs")
-            .output()
-            .context("listing the seeded bugs")?;
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(|l| serde_json::from_str(l).context("reading the replay binary's seeded bugs"))
-            .collect()
+        seeded_bugs(builds)
     }
 
     /// The seeded bugs `ids`, checked to exist (and to belong to `target`, when given), as the
@@ -73,6 +65,19 @@ impl Ctx {
         }
         Ok(Some(list.join(",")))
     }
+}
+
+/// The project's seeded bugs, as its replay binary publishes them.
+pub fn seeded_bugs(builds: &Builds<'_>) -> Result<Vec<SeededBugInfo>> {
+    let bin = builds.native_replay()?;
+    let out = Command::new(bin)
+        .arg("bugs")
+        .output()
+        .context("listing the seeded bugs")?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).context("reading the replay binary's seeded bugs"))
+        .collect()
 }
 
 /// The seeded bug `id` among `bugs`, or an error listing them.

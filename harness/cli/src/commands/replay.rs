@@ -16,7 +16,7 @@ pub struct Args {
     /// The target.
     target: String,
     /// Case files: fuzzer bytes or traces.
-    #[arg(required = true)]
+    #[arg(required = true, value_parser = crate::ui::absolute)]
     files: Vec<PathBuf>,
     /// Replay under Miri (Stacked Borrows unless --tree-borrows).
     #[arg(long, conflicts_with = "asan")]
@@ -57,7 +57,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         } else {
             AliasingModel::StackedBorrows
         };
-        replay.command(model, &replay_args)
+        replay
+            .command(model, &replay_args)
+            .map_err(anyhow::Error::msg)?
     } else {
         let bin = if args.asan {
             builds.asan_replay()?
@@ -82,6 +84,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         .current_dir(&ctx.project.root)
         .status()
         .context("running the replay")?;
+    if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
+        eprintln!(
+            "{} {}",
+            console::style("error:").red().bold(),
+            crate::process::died_of(signal)
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(match status.code() {
         Some(0) => ExitCode::SUCCESS,
         Some(2) => ExitCode::from(2),

@@ -23,12 +23,13 @@ pub struct Args {
     /// The target.
     target: String,
     /// The failing case: fuzzer bytes or a trace.
+    #[arg(value_parser = crate::ui::absolute)]
     file: PathBuf,
     /// The engine whose failure to keep: `auto` triages first and keeps the most telling one.
     #[arg(long, default_value = "auto", value_name = "ENGINE")]
     engine: String,
     /// Where to write the shrunk trace (default: FILE.shrunk.trace). Never overwritten.
-    #[arg(long, short, value_name = "PATH")]
+    #[arg(long, short, value_name = "PATH", value_parser = crate::ui::absolute)]
     out: Option<PathBuf>,
     /// The most candidates to try (default: 5000 native, 2000 ASan, 400 Miri).
     #[arg(long, value_name = "N")]
@@ -301,7 +302,10 @@ pub fn to_trace(builds: &Builds<'_>, target: &str, case: &Path) -> Result<String
         .output()
         .context("running the replay binary")?;
     if !out.status.success() {
-        bail!("{}", String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "{}",
+            crate::process::last_words(&String::from_utf8_lossy(&out.stderr))
+        );
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -266,7 +266,7 @@ fn sweep_model(
         }
         let mut args: Vec<OsString> = vec!["--json".into(), target.into()];
         args.extend(inputs[next..].iter().map(|p| p.clone().into_os_string()));
-        let mut cmd = replay.command(model, &args);
+        let mut cmd = replay.command(model, &args).map_err(anyhow::Error::msg)?;
         let done = process::run(&mut cmd, remaining)?;
         // One JSON report per input that ran to the end, in order.
         let reports: Vec<lockstep::Report> = done

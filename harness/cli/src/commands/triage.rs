@@ -51,7 +51,7 @@ pub struct Args {
     /// The target.
     target: String,
     /// Case files: fuzzer bytes or traces.
-    #[arg(required = true)]
+    #[arg(required = true, value_parser = crate::ui::absolute)]
     files: Vec<PathBuf>,
     #[command(flatten)]
     engines: EngineArgs,

@@ -9,26 +9,28 @@
 
 use lockstep::case::Case;
 use lockstep::corpus::{self, Expect};
-use lockstep_fuzz::cases::{REGRESSIONS, RegressionCase};
-use structures::seeded::{self, Bug};
+use lockstep_regressions::{REGRESSIONS, RegressionCase};
+use structures::seeded::{self, BugSet};
 
 fn check(case: &RegressionCase) {
     let meta = corpus::parse_meta(case.meta)
         .unwrap_or_else(|e| panic!("{}: bad metadata: {e}", case.name));
     assert_eq!(
-        corpus::checksum(case.trace.as_bytes()),
+        corpus::checksum(case.trace().as_bytes()),
         meta.trace_checksum,
         "{}: the trace does not match its checksum (truncated? edited without `lockstep corpus rehash`?)",
         case.path
     );
     let target = lockstep_fuzz::target(case.target)
         .unwrap_or_else(|| panic!("{}: no target `{}`", case.path, case.target));
-    let bug = meta.seeded_bug.as_deref().map(|id| {
-        Bug::from_id(id).unwrap_or_else(|| panic!("{}: `{id}` is not a seeded bug", case.path))
+    let bug = meta.seeded_bug.as_deref().map_or(BugSet::NONE, |list| {
+        BugSet::parse(list).unwrap_or_else(|e| panic!("{}: {e}", case.path))
     });
-    let replay = |bug: Option<Bug>| {
-        seeded::with_bug(bug, || target.replay(&Case::Trace(case.trace.to_owned())))
-            .unwrap_or_else(|e| panic!("{}: {e}", case.path))
+    let replay = |bugs: BugSet| {
+        seeded::with_bugs(bugs, || {
+            target.replay(&Case::Trace(case.trace().to_owned()))
+        })
+        .unwrap_or_else(|e| panic!("{}: {e}", case.path))
     };
     match meta.expect {
         Expect::Pass => {
@@ -41,8 +43,8 @@ fn check(case: &RegressionCase) {
             );
         }
         Expect::Fail => {
-            if bug.is_some() {
-                let report = replay(None);
+            if !bug.is_empty() {
+                let report = replay(BugSet::NONE);
                 assert!(
                     report.passed(),
                     "{}: must pass without its seeded bug:\n{}",

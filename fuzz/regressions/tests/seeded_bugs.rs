@@ -12,7 +12,7 @@ use std::path::Path;
 
 use lockstep::corpus::{self, CaseMeta, Expect};
 use lockstep::miri::{AliasingModel, MiriReplay, MiriVerdict};
-use lockstep_fuzz::cases::{REGRESSIONS, RegressionCase};
+use lockstep_regressions::{REGRESSIONS, RegressionCase};
 use structures::seeded::{CATALOGUE, Detector, SeededBug};
 
 /// The stored cases that still detect `bug`, with their metadata.
@@ -51,7 +51,7 @@ fn every_seeded_bug_has_a_case_that_detects_it_on_its_target() {
 #[cfg_attr(miri, ignore = "runs Miri in child processes")]
 #[test]
 fn seeded_bugs_miri_catches_are_caught_under_miri_in_each_model_named() {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     if let Err(message) = lockstep::miri::check_available(&workspace) {
         panic!("{message}");
     }
@@ -95,6 +95,7 @@ fn seeded_bugs_miri_catches_are_caught_under_miri_in_each_model_named() {
                 let args = [OsString::from(bug.target), OsString::from(case.path)];
                 let output = replay
                     .command(model, &args)
+                    .expect("bug ids have no white space")
                     .output()
                     .expect("running cargo miri");
                 let verdict = MiriVerdict::of(&output);

@@ -1,0 +1,106 @@
+//! Campaigns that keep going, run for real on the seeded bug `raw_buf-drain-inclusive` (a
+//! divergence every engine sees, stored in the corpus): a failure found again is "already
+//! stored" and exits 0; one stored as fixed that fails again is a regression and exits 1; a
+//! finding an interrupted campaign left unprocessed is processed by the next one; and
+//! `--stop-on-first` stops at the first failure. One test, run in order: the steps share the
+//! seeded campaign's directories.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BUG: &str = "raw_buf-drain-inclusive";
+const CASE: &str = "raw_buf-drain-inclusive-7531903d";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn fuzz(extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .current_dir(workspace())
+        .args(["--color", "never", "fuzz", "raw_buf", "--seeded-bug", BUG])
+        .args(["--fresh", "--no-store", "--engines", "native"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn report(output: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn campaigns_keep_going_know_the_corpus_and_lose_nothing() {
+    let findings = workspace().join(format!("fuzz/findings/raw_buf/seeded-{BUG}"));
+    std::fs::create_dir_all(&findings).unwrap();
+
+    // A crash file an interrupted campaign copied but never processed.
+    let left = findings.join("crash-left-by-a-killed-campaign");
+    let marker = findings.join("crash-left-by-a-killed-campaign.processed.json");
+    let _ = std::fs::remove_file(&marker);
+    std::fs::copy(
+        workspace().join(format!("corpora/raw_buf/regressions/{CASE}.trace")),
+        &left,
+    )
+    .unwrap();
+
+    // Found again: already stored, exit 0 (a keep-going campaign used to exit 2 here).
+    let output = fuzz(&["--time", "6s"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{}", report(&output));
+    assert!(
+        stdout.contains(&format!("already stored as {CASE}")),
+        "{}",
+        report(&output)
+    );
+    assert!(
+        stderr.contains("processing 1 finding(s) an interrupted campaign left"),
+        "{}",
+        report(&output)
+    );
+    assert!(marker.exists(), "the recovered crash was not processed");
+    let _ = std::fs::remove_file(&left);
+    let _ = std::fs::remove_file(&marker);
+    let _ = std::fs::remove_file(findings.join("crash-left-by-a-killed-campaign.shrunk.trace"));
+
+    // Stored as passing, failing again: a regression, never "already stored".
+    let corpora = tempfile::tempdir().unwrap();
+    let to = corpora.path().join("raw_buf/regressions");
+    std::fs::create_dir_all(&to).unwrap();
+    for ext in ["toml", "trace"] {
+        let from = workspace().join(format!("corpora/raw_buf/regressions/{CASE}.{ext}"));
+        let text = std::fs::read_to_string(from).unwrap();
+        let text = text.replace("expect = \"fail\"", "expect = \"pass\"");
+        std::fs::write(to.join(format!("{CASE}.{ext}")), text).unwrap();
+    }
+    let corpora_arg = corpora.path().to_str().unwrap().to_owned();
+    let output = fuzz(&["--time", "6s", "--corpora", &corpora_arg]);
+    assert_eq!(output.status.code(), Some(1), "{}", report(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains(&format!("REGRESSION: raw_buf/{CASE}")),
+        "{}",
+        report(&output)
+    );
+
+    // --stop-on-first ends the campaign at its first failure, long before its time is up.
+    let output = fuzz(&["--time", "5m", "--stop-on-first", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", report(&output));
+    let campaigns: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let seconds = campaigns[0]["seconds"].as_f64().unwrap();
+    assert!(seconds < 120.0, "ran {seconds}s:\n{}", report(&output));
+    assert_eq!(
+        campaigns[0]["failures"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        report(&output)
+    );
+}
