@@ -32,13 +32,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::checksum;
+use crate::finding::Severity;
 use crate::runner::{Failure, Phase};
 
 /// The directory a keep-going campaign collects new findings in.
 pub const FINDINGS_ENV: &str = "LOCKSTEP_FINDINGS";
 /// A JSON file of [`Known`] signatures and classes that pass without being recorded.
 pub const KNOWN_ENV: &str = "LOCKSTEP_KNOWN";
-/// When set (to anything but `0`), a new failure ends the process instead.
+/// A comma-separated list of severities (`memory-safety,correctness`): a new failure of one
+/// of them ends the process instead of being recorded.
 pub const STOP_ENV: &str = "LOCKSTEP_STOP_ON_NEW";
 
 /// What a campaign already knows and lets pass: accepted signatures and classes.
@@ -74,6 +76,8 @@ pub struct Found {
     pub class: String,
     /// When in the run it failed.
     pub phase: Phase,
+    /// How bad it is.
+    pub severity: Severity,
     /// The failure in one line.
     pub summary: String,
     /// The input's file name, beside this record.
@@ -140,7 +144,8 @@ const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
 struct Sink {
     dir: PathBuf,
-    stop_on_new: bool,
+    /// The severities whose new failures end the process.
+    stop_on: Vec<Severity>,
     /// Accepted and already recorded signatures.
     known: HashSet<String>,
     accepted_classes: HashSet<String>,
@@ -171,7 +176,11 @@ fn sink() -> Option<&'static Mutex<Sink>> {
         };
         Some(Mutex::new(Sink {
             dir,
-            stop_on_new: std::env::var_os(STOP_ENV).is_some_and(|v| v != "0"),
+            stop_on: std::env::var(STOP_ENV)
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|s| s.trim().parse().ok())
+                .collect(),
             known: known.signatures.into_iter().collect(),
             accepted_classes: known.classes.into_iter().collect(),
             hits: HashMap::new(),
@@ -199,18 +208,19 @@ pub(crate) fn handle<Op: std::fmt::Debug>(
 ) -> Option<Handled> {
     let mut sink = sink()?.lock().unwrap_or_else(PoisonError::into_inner);
     let signature = failure.signature();
-    let class = failure.kind.class();
+    let class = failure.kind.class().to_string();
     *sink.hits.entry(signature.clone()).or_insert(0) += 1;
     sink.dirty = true;
-    let handled = if sink.known.contains(&signature) || sink.accepted_classes.contains(class) {
+    let handled = if sink.known.contains(&signature) || sink.accepted_classes.contains(&class) {
         Handled::Continue
-    } else if sink.stop_on_new {
+    } else if sink.stop_on.contains(&failure.severity()) {
         Handled::Abort
     } else {
         let found = Found {
             target: target.to_owned(),
-            class: class.to_owned(),
+            class,
             phase: failure.phase,
+            severity: failure.severity(),
             summary: failure
                 .kind
                 .to_string()
@@ -326,6 +336,7 @@ mod tests {
             signature: signature.into(),
             class: "leak".into(),
             phase: Phase::Step(3),
+            severity: Severity::Correctness,
             summary: "leak".into(),
             input: String::new(),
             found_at_ms: at,

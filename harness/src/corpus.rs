@@ -14,7 +14,11 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+use crate::finding::{Class, Engine};
 
 /// The verdict a case must give.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,8 +53,9 @@ pub struct CaseMeta {
     /// The failure's signature when it was stored: class and first frame in the crate under
     /// test.
     pub signature: String,
-    /// Every class seen, with the engines that saw it: `out-of-bounds (asan, miri-sb)`.
-    pub classes: Vec<String>,
+    /// What each engine saw when it was stored (engines that passed it are absent).
+    #[serde(default, alias = "classes", deserialize_with = "seen_or_legacy")]
+    pub seen: BTreeMap<Engine, Class>,
     /// Ops in the trace.
     pub ops: usize,
     /// Ops before shrinking, when it was shrunk.
@@ -65,32 +70,109 @@ pub struct CaseMeta {
     pub bytes_checksum: Option<String>,
 }
 
+/// Reads `seen` as the table it is written as, or as the list of `class (engine, engine)`
+/// strings that cases stored by earlier versions carry under `classes`.
+fn seen_or_legacy<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<Engine, Class>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Seen {
+        Table(BTreeMap<Engine, Class>),
+        Legacy(Vec<String>),
+    }
+    match Seen::deserialize(deserializer)? {
+        Seen::Table(table) => Ok(table),
+        Seen::Legacy(list) => {
+            let mut table = BTreeMap::new();
+            for item in list {
+                let (class, engines) = item
+                    .rsplit_once(" (")
+                    .and_then(|(c, e)| Some((c, e.strip_suffix(')')?)))
+                    .ok_or_else(|| {
+                        serde::de::Error::custom(format!("`{item}` is not `class (engines)`"))
+                    })?;
+                let class: Class = class.parse().map_err(serde::de::Error::custom)?;
+                for engine in engines.split(", ") {
+                    table.insert(
+                        engine.parse().map_err(serde::de::Error::custom)?,
+                        class.clone(),
+                    );
+                }
+            }
+            Ok(table)
+        }
+    }
+}
+
 impl CaseMeta {
-    /// The engines that saw the stored failure, from [`CaseMeta::classes`] (`native`, `asan`,
-    /// `miri-sb`, `miri-tb`).
-    pub fn engines_that_saw(&self) -> Vec<&str> {
-        let mut engines: Vec<&str> = self
-            .classes
-            .iter()
-            .filter_map(|c| c.rsplit_once(" (").and_then(|(_, e)| e.strip_suffix(')')))
-            .flat_map(|e| e.split(", "))
-            .collect();
-        engines.sort_unstable();
-        engines.dedup();
-        engines
+    /// The engines that saw the stored failure.
+    pub fn engines_that_saw(&self) -> Vec<Engine> {
+        self.seen.keys().copied().collect()
     }
 
     /// The class the given engine saw, if it saw one.
-    pub fn class_seen_by(&self, engine: &str) -> Option<&str> {
-        self.classes.iter().find_map(|c| {
-            let (class, engines) = c.rsplit_once(" (")?;
-            engines
-                .strip_suffix(')')?
-                .split(", ")
-                .any(|e| e == engine)
-                .then_some(class)
-        })
+    pub fn class_seen_by(&self, engine: Engine) -> Option<&Class> {
+        self.seen.get(&engine)
     }
+
+    /// The seeded bugs switched on while it runs, as ids.
+    pub fn seeded_bugs(&self) -> impl Iterator<Item = &str> {
+        self.seeded_bug
+            .as_deref()
+            .into_iter()
+            .flat_map(|l| l.split(','))
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+    }
+
+    /// Whether every engine that saw it is the harness natively, or reports what the harness
+    /// reports: a case that can be checked in-process without provoking undefined behaviour.
+    pub fn harness_only(&self) -> bool {
+        self.seen.values().all(Class::is_harness)
+    }
+}
+
+/// Why a stored case does not give its verdict, from what one engine saw with its seeded bugs
+/// on (`with`) and off (`without`): `Some(None)` is a pass, `None` a replay that was not run.
+/// The one checker of verdicts: `lockstep corpus check` and the generated tests both call it.
+pub fn verdict_problems(
+    meta: &CaseMeta,
+    engine: Engine,
+    with: Option<Option<&Class>>,
+    without: Option<Option<&Class>>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let bugs = meta
+        .seeded_bug
+        .as_ref()
+        .map(|b| format!(" with seeded bug {b}"))
+        .unwrap_or_default();
+    match meta.expect {
+        Expect::Pass => {
+            if let Some(Some(class)) = with {
+                problems.push(format!(
+                    "{engine}: expected to pass{bugs}, but shows {class}"
+                ));
+            }
+        }
+        Expect::Fail => {
+            if let (Some(wanted), Some(with)) = (meta.class_seen_by(engine), with) {
+                if with != Some(wanted) {
+                    problems.push(format!(
+                        "{engine}: expected {wanted}{bugs}, but it {}",
+                        with.map_or("passes".to_owned(), |c| format!("shows {c}"))
+                    ));
+                }
+            }
+            if let (Some(bug), Some(Some(class))) = (&meta.seeded_bug, without) {
+                problems.push(format!(
+                    "{engine}: must pass without seeded bug {bug}, but shows {class}"
+                ));
+            }
+        }
+    }
+    problems
 }
 
 /// A stored case, read back.
@@ -225,23 +307,6 @@ pub fn read_dir(dir: &Path) -> Result<Vec<StoredCase>, CorpusError> {
 /// Parses a case's metadata.
 pub fn parse_meta(text: &str) -> Result<CaseMeta, String> {
     toml::from_str(text).map_err(|e| e.message().to_owned())
-}
-
-/// Whether a class (as stored in [`CaseMeta::classes`]) is one the harness reports natively,
-/// without memory going wrong: a case made only of these can run in-process.
-pub fn is_harness_class(class: &str) -> bool {
-    matches!(
-        class,
-        "divergence"
-            | "state-mismatch"
-            | "invariant"
-            | "panic"
-            | "model-panic"
-            | "leak"
-            | "early-drop"
-            | "double-drop"
-            | "use-after-drop"
-    )
 }
 
 fn read_case(dir: &Path, name: &str, meta_path: &Path) -> Result<StoredCase, CorpusError> {
@@ -479,10 +544,13 @@ mod tests {
             expect: Expect::Fail,
             seeded_bug: Some("raw_buf-drain-overread".into()),
             signature: "out-of-bounds at structures/src/raw_buf/drain.rs:150".into(),
-            classes: vec![
-                "out-of-bounds (asan, miri-sb, miri-tb)".into(),
-                "divergence (native)".into(),
-            ],
+            seen: [
+                (Engine::Native, Class::Divergence),
+                (Engine::Asan, Class::OutOfBounds),
+                (Engine::MiriSb, Class::OutOfBounds),
+                (Engine::MiriTb, Class::OutOfBounds),
+            ]
+            .into(),
             ops: 5,
             ops_before_shrink: Some(41),
             found_by: "lockstep fuzz".into(),
@@ -502,15 +570,73 @@ mod tests {
     }
 
     #[test]
-    fn engines_and_classes_are_read_from_the_classes_seen() {
+    fn engines_and_classes_are_read_from_what_each_engine_saw() {
         let m = meta();
         assert_eq!(
             m.engines_that_saw(),
-            ["asan", "miri-sb", "miri-tb", "native"]
+            [Engine::Native, Engine::Asan, Engine::MiriSb, Engine::MiriTb]
         );
-        assert_eq!(m.class_seen_by("miri-tb"), Some("out-of-bounds"));
-        assert_eq!(m.class_seen_by("native"), Some("divergence"));
-        assert_eq!(m.class_seen_by("other"), None);
+        assert_eq!(m.class_seen_by(Engine::MiriTb), Some(&Class::OutOfBounds));
+        assert_eq!(m.class_seen_by(Engine::Native), Some(&Class::Divergence));
+        assert!(!m.harness_only());
+    }
+
+    /// Cases stored before classes were typed list `class (engines)` strings: they still read.
+    #[test]
+    fn the_legacy_list_of_classes_reads_as_the_table() {
+        let text = meta_text(&meta()).unwrap();
+        assert!(
+            text.contains("[seen]\nnative = \"divergence\"\nasan = \"out-of-bounds\""),
+            "{text}"
+        );
+        let start = text.find("[seen]").unwrap();
+        let legacy = format!(
+            "{}classes = [\"out-of-bounds (asan, miri-sb, miri-tb)\", \"divergence (native)\"]\n{}",
+            &text[..start].replace("ops = 5\n", ""),
+            "ops = 5\n"
+        );
+        let read: CaseMeta = toml::from_str(&legacy).unwrap();
+        assert_eq!(read.seen, meta().seen);
+        assert!(toml::from_str::<CaseMeta>(&legacy.replace("(native)", "(nope)")).is_err());
+    }
+
+    #[test]
+    fn one_checker_says_why_a_verdict_does_not_hold() {
+        let m = meta();
+        assert!(
+            verdict_problems(
+                &m,
+                Engine::Asan,
+                Some(Some(&Class::OutOfBounds)),
+                Some(None)
+            )
+            .is_empty()
+        );
+        assert!(
+            verdict_problems(&m, Engine::Asan, None, Some(None)).is_empty(),
+            "not run"
+        );
+        let p = verdict_problems(&m, Engine::Asan, Some(None), Some(None));
+        assert_eq!(
+            p,
+            ["asan: expected out-of-bounds with seeded bug raw_buf-drain-overread, but it passes"]
+        );
+        let p = verdict_problems(
+            &m,
+            Engine::Native,
+            Some(Some(&Class::Divergence)),
+            Some(Some(&Class::Leak)),
+        );
+        assert_eq!(
+            p,
+            ["native: must pass without seeded bug raw_buf-drain-overread, but shows leak"]
+        );
+        let mut pass = meta();
+        pass.expect = Expect::Pass;
+        assert_eq!(
+            verdict_problems(&pass, Engine::Native, Some(Some(&Class::Leak)), None).len(),
+            1
+        );
     }
 
     #[test]

@@ -118,6 +118,9 @@ pub struct FailureReport {
     pub phase: Phase,
     /// The failing op, as a trace line.
     pub op: Option<String>,
+    /// Whether an injected panic fired before it.
+    #[serde(default)]
+    pub after_injected_panic: bool,
 }
 
 impl Report {
@@ -145,6 +148,7 @@ impl Report {
                         Phase::Step(_) => failure.ops.last().map(trace::op_line).transpose()?,
                         Phase::Start | Phase::End => None,
                     },
+                    after_injected_panic: failure.after_injected_panic,
                 }),
                 trace: trace::write(target, &failure.ops)?,
             },

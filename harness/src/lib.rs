@@ -16,6 +16,7 @@ pub mod campaign;
 pub mod case;
 pub mod corpus;
 pub mod driver;
+pub mod finding;
 mod guards;
 mod handles;
 pub mod miri;
@@ -31,7 +32,7 @@ pub use guards::{Finish, take_ends};
 pub use handles::Handles;
 pub use panics::{PanicMessage, expect_panic};
 pub use runner::{Failure, FailureKind, Outcome, Phase, decode, run, run_bytes, run_with};
-pub use spec::{Config, Spec};
+pub use spec::{Config, PanicPolicy, Spec};
 pub use tracked::{Event, InjectedPanic, PanicPlan, Side, Tracked, Violation, arm};
 
 /// Defines a fuzz target for a spec.

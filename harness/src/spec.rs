@@ -51,7 +51,26 @@ pub trait Spec {
     }
 }
 
-/// Run settings: how many ops to decode and how often to compare whole states.
+/// What a subject is held to after an [injected panic](crate::PanicPlan).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PanicPolicy {
+    /// std's exact behaviour: after an injected panic, outputs, states and the drop accounting
+    /// must still agree with the model (a std collection), so the subject clones and drops in
+    /// std's order and leaks what std leaks. A difference is a *panic-safety* finding: reported
+    /// and stored, but it fails a campaign only with `--fail-on panic-safety`.
+    #[default]
+    Exact,
+    /// Memory safety only: after an injected panic the subject's invariants must hold, no
+    /// tracked value may be dropped twice or used after its drop, and the subject must drop
+    /// without undefined behaviour; it may leak, and it may differ from the model. The run ends
+    /// after the step the panic fired in (the two sides may rightly differ from there on). For
+    /// structures that document weaker guarantees than std's under a panic.
+    MemorySafety,
+}
+
+/// Run settings: how many ops to decode, how often to compare whole states, and what a panic
+/// in user code must leave behind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {
@@ -61,6 +80,8 @@ pub struct Config {
     /// Whole states are compared before the first op, after every `state_every`-th op and after
     /// the last one. Default 1 (every step); raise it when snapshots are large compared to an op.
     pub state_every: usize,
+    /// What the subject is held to after an injected panic. Default [`PanicPolicy::Exact`].
+    pub panic_policy: PanicPolicy,
 }
 
 impl Default for Config {
@@ -68,6 +89,7 @@ impl Default for Config {
         Config {
             max_ops: 512,
             state_every: 1,
+            panic_policy: PanicPolicy::Exact,
         }
     }
 }
@@ -76,6 +98,12 @@ impl Config {
     /// Sets [`Config::max_ops`].
     pub fn with_max_ops(mut self, max_ops: usize) -> Self {
         self.max_ops = max_ops;
+        self
+    }
+
+    /// Sets [`Config::panic_policy`].
+    pub fn with_panic_policy(mut self, policy: PanicPolicy) -> Self {
+        self.panic_policy = policy;
         self
     }
 

@@ -68,5 +68,14 @@ fn case_files_are_read_or_refused_clearly() {
     );
 
     let err = case::read(dir.path()).unwrap_err();
-    assert!(matches!(err, CaseError::Unreadable { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            CaseError::NotAFile {
+                kind: "directory",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }

@@ -4,7 +4,8 @@
 use std::cell::Cell;
 
 use arbitrary::Arbitrary;
-use lockstep::{Config, FailureKind, Outcome, PanicPlan, Phase, Spec, Tracked};
+use lockstep::finding::Severity;
+use lockstep::{Config, FailureKind, Outcome, PanicPlan, PanicPolicy, Phase, Spec, Tracked};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +19,8 @@ enum Bug {
     LenOffByOne,
     PanicOnZero,
     ReversedStorage,
+    /// `Clear` stops at a drop that panics, leaking the rest: memory-safe, unlike std.
+    ClearLeaksOnPanic,
 }
 
 thread_local! {
@@ -121,7 +124,15 @@ impl Spec for StackSpec {
                 }
                 // Reset the count before element drops run: one of them may panic.
                 s.len = 0;
-                s.items.clear();
+                if bug(Bug::ClearLeaksOnPanic) {
+                    let mut rest = std::mem::ManuallyDrop::new(std::mem::take(&mut s.items));
+                    while let Some(item) = rest.pop() {
+                        drop(item);
+                    }
+                    drop(std::mem::ManuallyDrop::into_inner(rest));
+                } else {
+                    s.items.clear();
+                }
             }
             Op::Repeat(n) => {
                 for _ in 0..*n % 8 {
@@ -467,4 +478,62 @@ fn failure_report_renders_op_and_trace() {
         serde_json::from_str::<lockstep::Report>(&json).unwrap(),
         report
     );
+}
+
+/// A leak after an injected panic is a panic-safety finding under std's exact behaviour, and no
+/// finding at all when the spec holds the subject to memory safety only; a double drop is a
+/// finding under both.
+#[test]
+fn the_panic_policy_says_what_counts_after_an_injected_panic() {
+    let ops = [
+        Op::Push(1),
+        Op::Push(2),
+        Op::Push(3),
+        Op::Arm(PanicPlan::Drop { after: 0 }),
+        Op::Clear,
+        Op::Push(4),
+    ];
+    let with = |b: Bug, policy: PanicPolicy| {
+        BUG.with(|c| c.set(b));
+        let outcome =
+            lockstep::run_with::<StackSpec>(&ops, &Config::default().with_panic_policy(policy));
+        BUG.with(|c| c.set(Bug::None));
+        outcome
+    };
+    assert!(with(Bug::None, PanicPolicy::Exact).is_pass());
+    let exact = with(Bug::ClearLeaksOnPanic, PanicPolicy::Exact);
+    let failure = exact.failure().expect("a leak after the panic");
+    assert!(
+        matches!(failure.kind, FailureKind::Leak { .. }),
+        "{failure}"
+    );
+    assert_eq!(failure.phase, Phase::Step(4));
+    assert!(failure.after_injected_panic);
+    assert_eq!(failure.severity(), Severity::PanicSafety);
+
+    let lenient = with(Bug::ClearLeaksOnPanic, PanicPolicy::MemorySafety);
+    assert_eq!(
+        lenient,
+        Outcome::Pass { steps: 5 },
+        "the run ends after the panic"
+    );
+
+    let double = with(Bug::DuplicateOnClear, PanicPolicy::MemorySafety);
+    let failure = double.failure().expect("a double drop is memory safety");
+    assert!(
+        matches!(failure.kind, FailureKind::DoubleDrop { .. }),
+        "{failure}"
+    );
+    assert_eq!(failure.severity(), Severity::MemorySafety);
+
+    // Without an injected panic, a leak is a correctness finding.
+    BUG.with(|c| c.set(Bug::PopForgets));
+    let plain = lockstep::run::<StackSpec>(&[Op::Push(1), Op::Pop]);
+    BUG.with(|c| c.set(Bug::None));
+    let failure = plain.failure().expect("a leak");
+    assert!(
+        matches!(failure.kind, FailureKind::Leak { .. }),
+        "{failure}"
+    );
+    assert_eq!(failure.severity(), Severity::Correctness);
 }

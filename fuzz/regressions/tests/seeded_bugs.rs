@@ -76,15 +76,15 @@ fn seeded_bugs_miri_catches_are_caught_under_miri_in_each_model_named() {
                 continue;
             }
             // The triage engine named after the detector: "miri-sb", "miri-tb".
-            let engine = detector.to_string();
+            let engine: lockstep::finding::Engine = detector
+                .to_string()
+                .parse()
+                .expect("a Miri detector names an engine");
             // The cases stored as undefined behaviour under this model (others show the bug
             // another way: a broken invariant, say).
             let ub_cases: Vec<_> = cases_of(bug)
                 .into_iter()
-                .filter(|(_, m)| {
-                    m.class_seen_by(&engine)
-                        .is_some_and(|c| !corpus::is_harness_class(c))
-                })
+                .filter(|(_, m)| m.class_seen_by(engine).is_some_and(|c| !c.is_harness()))
                 .collect();
             assert!(
                 !ub_cases.is_empty(),

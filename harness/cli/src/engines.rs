@@ -4,185 +4,19 @@
 //! [`Class`] and the first stack frame inside the crates under test (std, the harness and the
 //! spec stripped), which together make its signature.
 
-use std::fmt;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use anyhow::Result;
 use lockstep::Report;
+pub use lockstep::finding::{Class, Engine, Finding};
 use lockstep::miri::AliasingModel;
 use serde::{Deserialize, Serialize};
 
 use crate::builds::Builds;
 use crate::process::{self, Finished};
 use crate::project::Project;
-
-/// A way to replay a case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Engine {
-    /// The replay binary, natively: the model, the invariants and the drop accounting.
-    Native,
-    /// The replay binary with AddressSanitizer and LeakSanitizer.
-    Asan,
-    /// Miri with Stacked Borrows.
-    MiriSb,
-    /// Miri with Tree Borrows.
-    MiriTb,
-}
-
-impl Engine {
-    /// Every engine, in the order triage runs them.
-    pub const ALL: [Engine; 4] = [Engine::Native, Engine::Asan, Engine::MiriSb, Engine::MiriTb];
-
-    /// The aliasing model, for the Miri engines.
-    pub fn model(self) -> Option<AliasingModel> {
-        match self {
-            Engine::MiriSb => Some(AliasingModel::StackedBorrows),
-            Engine::MiriTb => Some(AliasingModel::TreeBorrows),
-            Engine::Native | Engine::Asan => None,
-        }
-    }
-}
-
-impl fmt::Display for Engine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Engine::Native => "native",
-            Engine::Asan => "asan",
-            Engine::MiriSb => "miri-sb",
-            Engine::MiriTb => "miri-tb",
-        })
-    }
-}
-
-/// What kind of failure a report shows.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Class {
-    /// Memory used after it was freed.
-    UseAfterFree,
-    /// Memory outside an allocation.
-    OutOfBounds,
-    /// An allocation freed twice.
-    DoubleFree,
-    /// A pointer freed that was never allocated (or with the wrong allocator).
-    InvalidFree,
-    /// Uninitialised memory read as a value.
-    UninitRead,
-    /// An aliasing-model violation, under the named model.
-    Aliasing(AliasingModel),
-    /// A wild access (a segmentation fault on an address no allocation owns).
-    WildAccess,
-    /// Other undefined behaviour Miri reports.
-    OtherUb,
-    /// Memory or values never freed.
-    Leak,
-    /// A tracked value dropped twice.
-    DoubleDrop,
-    /// A tracked value read after its drop.
-    UseAfterDrop,
-    /// A broken invariant.
-    Invariant,
-    /// A panic in the subject.
-    Panic,
-    /// Tracked values dropped too early.
-    EarlyDrop,
-    /// An op's output differs from the model's.
-    Divergence,
-    /// The whole states differ.
-    StateMismatch,
-    /// The model panicked: a bug in the spec.
-    ModelPanic,
-    /// The process died (a signal) without a report.
-    Crash,
-}
-
-impl Class {
-    /// How telling the class is: when engines disagree, the most telling one names the
-    /// finding. Memory errors first (they say what broke), then leaks, then what the harness
-    /// sees as consequences.
-    pub fn rank(&self) -> u8 {
-        match self {
-            Class::UseAfterFree | Class::OutOfBounds | Class::DoubleFree | Class::InvalidFree => 0,
-            Class::UninitRead | Class::Aliasing(_) => 1,
-            Class::WildAccess | Class::OtherUb => 2,
-            Class::Leak => 3,
-            Class::DoubleDrop | Class::UseAfterDrop => 4,
-            Class::Invariant | Class::Panic => 5,
-            Class::EarlyDrop | Class::Divergence | Class::StateMismatch => 6,
-            Class::ModelPanic => 7,
-            Class::Crash => 8,
-        }
-    }
-
-    /// The class of a harness failure (`FailureKind::class`).
-    pub fn of_harness(class: &str) -> Class {
-        match class {
-            "divergence" => Class::Divergence,
-            "state-mismatch" => Class::StateMismatch,
-            "invariant" => Class::Invariant,
-            "panic" => Class::Panic,
-            "model-panic" => Class::ModelPanic,
-            "leak" => Class::Leak,
-            "early-drop" => Class::EarlyDrop,
-            "double-drop" => Class::DoubleDrop,
-            "use-after-drop" => Class::UseAfterDrop,
-            _ => Class::Crash,
-        }
-    }
-}
-
-impl fmt::Display for Class {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Class::UseAfterFree => "use-after-free",
-            Class::OutOfBounds => "out-of-bounds",
-            Class::DoubleFree => "double-free",
-            Class::InvalidFree => "invalid-free",
-            Class::UninitRead => "uninit-read",
-            Class::Aliasing(AliasingModel::StackedBorrows) => "aliasing (stacked borrows)",
-            Class::Aliasing(AliasingModel::TreeBorrows) => "aliasing (tree borrows)",
-            Class::WildAccess => "wild-access",
-            Class::OtherUb => "undefined-behavior",
-            Class::Leak => "leak",
-            Class::DoubleDrop => "double-drop",
-            Class::UseAfterDrop => "use-after-drop",
-            Class::Invariant => "invariant",
-            Class::Panic => "panic",
-            Class::EarlyDrop => "early-drop",
-            Class::Divergence => "divergence",
-            Class::StateMismatch => "state-mismatch",
-            Class::ModelPanic => "model-panic",
-            Class::Crash => "crash",
-        })
-    }
-}
-
-/// A failure one engine saw.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
-    /// Its class.
-    pub class: Class,
-    /// The first frame inside the crates under test (`file:line`, relative to the root), or
-    /// for harness failures without one, the failing op (`op Insert`).
-    pub frame: String,
-    /// One line saying what happened.
-    pub summary: String,
-}
-
-impl Finding {
-    /// The signature: class and frame. Aliasing keeps only "aliasing", so a violation both
-    /// models report is one finding.
-    pub fn signature(&self) -> String {
-        let class = match self.class {
-            Class::Aliasing(_) => "aliasing".to_owned(),
-            ref other => other.to_string(),
-        };
-        format!("{class} at {}", self.frame)
-    }
-}
 
 /// What one engine said about one case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -320,6 +154,7 @@ pub fn judge(project: &Project, engine: Engine, done: &Finished, limits: Limits)
             class: Class::Crash,
             frame: "unknown".to_owned(),
             summary: process::died_of(done.signal().unwrap_or_default()),
+            after_injected_panic: false,
         }),
         _ => Verdict::Error {
             message: process::last_words(&done.stderr),
@@ -331,7 +166,7 @@ pub fn judge(project: &Project, engine: Engine, done: &Finished, limits: Limits)
 fn harness_finding(project: &Project, report: &Report) -> Finding {
     let failure = report.failure.as_ref().expect("a failing report");
     let kind = &failure.kind;
-    let class = Class::of_harness(kind.class());
+    let class = kind.class();
     let from_backtrace = match kind {
         lockstep::FailureKind::Panic {
             backtrace: Some(bt),
@@ -355,6 +190,7 @@ fn harness_finding(project: &Project, report: &Report) -> Finding {
         class,
         frame: frame.unwrap_or_else(|| failure.phase.to_string()),
         summary,
+        after_injected_panic: failure.after_injected_panic,
     }
 }
 
@@ -423,6 +259,7 @@ fn sanitizer_report(project: &Project, stderr: &str) -> Option<Finding> {
         class,
         frame: frame.unwrap_or_else(|| "unknown".to_owned()),
         summary,
+        after_injected_panic: false,
     })
 }
 
@@ -483,6 +320,7 @@ fn miri_report(project: &Project, engine: Engine, stderr: &str) -> Option<Findin
         class,
         frame: frame.unwrap_or_else(|| "unknown".to_owned()),
         summary: message.to_owned(),
+        after_injected_panic: false,
     })
 }
 

@@ -13,9 +13,10 @@ use crate::builds::Builds;
 use crate::commands::bug_ids;
 use crate::commands::corpus::{self, Stored, store};
 use crate::commands::shrink::{self, write_new};
-use crate::engines::{self, Engine, Limits};
+use crate::engines::{self, Engine, Limits, Verdict};
 use crate::project::Project;
 use crate::triage;
+use lockstep::finding::Severity;
 
 /// How to process the findings of one run.
 #[derive(Debug, Clone)]
@@ -45,6 +46,8 @@ pub enum Input {
         case: PathBuf,
         /// Its native signature.
         signature: String,
+        /// Its severity natively.
+        severity: Severity,
     },
     /// A file a fuzzer or a sweep wrote: replayed first with `quick` to learn its signature.
     File {
@@ -74,6 +77,9 @@ pub struct Processed {
     /// Its signature after shrinking and full triage (the most telling engine's), or the first
     /// signature when it was not shrunk.
     pub signature: String,
+    /// How bad it is: memory safety when any engine saw undefined behaviour, else what the
+    /// engine that first saw it says.
+    pub severity: Severity,
     /// Every class seen, with the engines that saw it.
     pub classes: Vec<String>,
     /// Ops before and after shrinking (`None` when it was not shrunk).
@@ -97,11 +103,17 @@ pub struct Processed {
 }
 
 impl Processed {
-    fn unprocessed(case: &Path, first: Option<(Engine, String)>, signature: String) -> Self {
+    fn unprocessed(
+        case: &Path,
+        first: Option<(Engine, String)>,
+        signature: String,
+        severity: Severity,
+    ) -> Self {
         Processed {
             case: case.to_path_buf(),
             first,
             signature,
+            severity,
             classes: Vec::new(),
             ops: None,
             shrunk: None,
@@ -187,7 +199,11 @@ pub fn process(
     let target = settings.target;
     let case = input.case();
     let first = match input {
-        Input::Recorded { signature, .. } => Some((Engine::Native, signature.clone())),
+        Input::Recorded {
+            signature,
+            severity,
+            ..
+        } => Some((Engine::Native, signature.clone(), *severity)),
         Input::File { quick, .. } => {
             let quick = triage::triage(
                 project,
@@ -202,16 +218,22 @@ pub fn process(
             quick
                 .verdicts
                 .iter()
-                .find_map(|(e, v)| v.finding().map(|f| (*e, f.signature())))
+                .find_map(|(e, v)| v.finding().map(|f| (*e, f.signature(), f.severity())))
         }
     };
-    let Some((engine, first_signature)) = first.clone() else {
-        let mut p = Processed::unprocessed(case, None, "does not reproduce".to_owned());
+    let Some((engine, first_signature, first_severity)) = first else {
+        let mut p = Processed::unprocessed(
+            case,
+            None,
+            "does not reproduce".to_owned(),
+            Severity::Correctness,
+        );
         p.reproduced = false;
         return Ok(p);
     };
+    let first = Some((engine, first_signature.clone()));
     if settings.accepted.covering(&first_signature).is_some() {
-        let mut p = Processed::unprocessed(case, first, first_signature);
+        let mut p = Processed::unprocessed(case, first, first_signature, first_severity);
         p.accepted = true;
         return Ok(p);
     }
@@ -225,9 +247,10 @@ pub fn process(
         return Ok(p);
     }
     if let Some(stored) = index.find(&first_signature) {
-        let mut p = Processed::unprocessed(case, first, stored.meta.signature.clone());
+        let mut p =
+            Processed::unprocessed(case, first, stored.meta.signature.clone(), first_severity);
         p.known = true;
-        p.classes.clone_from(&stored.meta.classes);
+        p.classes = lockstep::finding::grouped(&stored.meta.seen);
         p.seeded_bug.clone_from(&stored.meta.seeded_bug);
         match stored.meta.expect {
             Expect::Pass => p.regression = Some(stored.name.clone()),
@@ -273,7 +296,17 @@ pub fn process(
         settings.limits,
     )?;
     let signature = full.signature().unwrap_or_else(|| shrunk.signature.clone());
-    let mut p = Processed::unprocessed(case, first, signature);
+    let ub = full
+        .verdicts
+        .values()
+        .filter_map(Verdict::finding)
+        .any(|f| f.severity() == Severity::MemorySafety);
+    let severity = if ub {
+        Severity::MemorySafety
+    } else {
+        first_severity
+    };
+    let mut p = Processed::unprocessed(case, first, signature, severity);
     p.classes = full.classes_seen();
     p.ops = Some((shrunk.report.ops_before, shrunk.report.ops_after));
     p.shrunk = Some(shrunk_path);

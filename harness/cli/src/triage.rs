@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use crate::builds::Builds;
-use crate::engines::{self, Engine, Finding, Limits, Verdict};
+use crate::engines::{self, Class, Engine, Finding, Limits, Verdict};
 use crate::project::Project;
 
 /// One case, triaged.
@@ -27,21 +27,17 @@ impl Triaged {
         self.primary.as_ref().map(|(_, f)| f.signature())
     }
 
+    /// What each engine that failed it saw.
+    pub fn seen(&self) -> BTreeMap<Engine, Class> {
+        self.verdicts
+            .iter()
+            .filter_map(|(e, v)| Some((*e, v.finding()?.class.clone())))
+            .collect()
+    }
+
     /// Every class seen, with the engines that saw it: `out-of-bounds (asan, miri-sb)`.
     pub fn classes_seen(&self) -> Vec<String> {
-        let mut by_class: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (engine, verdict) in &self.verdicts {
-            if let Some(f) = verdict.finding() {
-                by_class
-                    .entry(f.class.to_string())
-                    .or_default()
-                    .push(engine.to_string());
-            }
-        }
-        by_class
-            .into_iter()
-            .map(|(class, engines)| format!("{class} ({})", engines.join(", ")))
-            .collect()
+        lockstep::finding::grouped(&self.seen())
     }
 }
 
@@ -95,13 +91,7 @@ pub fn group(triaged: &[Triaged]) -> Vec<(String, Vec<&Triaged>)> {
 pub fn parse_engines(list: &str) -> Result<Vec<Engine>> {
     let mut engines = Vec::new();
     for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let engine = Engine::ALL.into_iter().find(|e| e.to_string() == name);
-        match engine {
-            Some(e) => engines.push(e),
-            None => {
-                bail!("unknown engine `{name}`: the engines are native, asan, miri-sb, miri-tb")
-            }
-        }
+        engines.push(name.parse::<Engine>().map_err(anyhow::Error::msg)?);
     }
     if engines.is_empty() {
         bail!("no engines given");

@@ -273,49 +273,37 @@ fn check_case(
     for &engine in engines {
         let with = replay(project, builds, engine, case, bug, limits)?;
         let mut cell = with.cell();
-        match (meta.expect, &with) {
-            (_, Verdict::Error { message }) => problems.push(format!("{engine}: {message}")),
-            (Expect::Pass, Verdict::Fail(f)) => {
-                problems.push(format!(
-                    "{engine}: expected to pass, but fails: {}",
-                    f.signature()
-                ));
-            }
-            (Expect::Fail, _) => {
-                let wanted = meta.class_seen_by(&engine.to_string());
-                let got = with.finding().map(|f| f.class.to_string());
-                if let Some(wanted) = wanted {
-                    if got.as_deref() != Some(wanted) {
-                        problems.push(format!(
-                            "{engine}: expected {wanted}{}, but it {}",
-                            bug.map(|b| format!(" with seeded bug {b}"))
-                                .unwrap_or_default(),
-                            got.map_or("passes".to_owned(), |g| format!("shows {g}"))
-                        ));
-                    }
-                }
-                if let Some(bug) = bug {
-                    let without = replay(project, builds, engine, case, None, limits)?;
-                    if without != Verdict::Pass {
-                        problems.push(format!(
-                            "{engine}: must pass without seeded bug {bug}, but: {}",
-                            without.cell()
-                        ));
-                    }
-                    cell = format!("{cell} / {}", without.cell());
-                }
-            }
-            (Expect::Pass, Verdict::Pass) => {}
+        let mut errors = Vec::new();
+        if let Verdict::Error { message } = &with {
+            errors.push(format!("{engine}: {message}"));
         }
+        let without = match (meta.expect, bug) {
+            (Expect::Fail, Some(_)) => {
+                let without = replay(project, builds, engine, case, None, limits)?;
+                cell = format!("{cell} / {}", without.cell());
+                if let Verdict::Error { message } = &without {
+                    errors.push(format!("{engine} (seeded bugs off): {message}"));
+                }
+                Some(without)
+            }
+            _ => None,
+        };
+        if errors.is_empty() {
+            problems.extend(corpus::verdict_problems(
+                meta,
+                engine,
+                Some(with.finding().map(|f| &f.class)),
+                without.as_ref().map(|w| w.finding().map(|f| &f.class)),
+            ));
+        }
+        problems.extend(errors);
         cells.push((engine, ui::verdict_cell(&cell)));
     }
     // A failing case none of whose detecting engines ran was only checked to pass without its
     // bug: say which engines its detection needs.
-    let detected_by_a_run_engine = engines
-        .iter()
-        .any(|e| saw.contains(&e.to_string().as_str()));
+    let detected_by_a_run_engine = engines.iter().any(|e| saw.contains(e));
     let unchecked: Vec<String> = match meta.expect {
-        Expect::Fail if !detected_by_a_run_engine => saw.iter().map(|e| (*e).to_owned()).collect(),
+        Expect::Fail if !detected_by_a_run_engine => saw.iter().map(ToString::to_string).collect(),
         _ => Vec::new(),
     };
     Ok(Checked {
@@ -380,7 +368,7 @@ pub fn store(
         expect,
         seeded_bug: seeded_bug.map(str::to_owned),
         signature,
-        classes: triaged.classes_seen(),
+        seen: triaged.seen(),
         ops: lockstep::trace::op_lines(trace).len(),
         ops_before_shrink,
         found_by: found_by.to_owned(),

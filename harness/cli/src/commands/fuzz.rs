@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use lockstep::SeededBugInfo;
 use lockstep::campaign::{self as found, Known};
 use lockstep::corpus::Accepted;
+use lockstep::finding::Severity;
 use serde::Serialize;
 
 use super::triage::{EngineArgs, short_name};
@@ -41,9 +42,19 @@ pub struct Args {
     /// Fuzzing processes per target (libFuzzer's fork mode).
     #[arg(long, default_value_t = 1, value_name = "N")]
     jobs: usize,
-    /// Stop at the first new failure instead of going on to find every distinct one.
+    /// Stop at the first new failure (of a severity --fail-on names) instead of going on to
+    /// find every distinct one.
     #[arg(long)]
     stop_on_first: bool,
+    /// The severities whose new failures fail the campaign (exit 1): memory-safety,
+    /// correctness, panic-safety. Others are reported and stored all the same.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "memory-safety,correctness",
+        value_name = "LIST"
+    )]
+    fail_on: Vec<Severity>,
     /// Longest input libFuzzer generates, in bytes.
     #[arg(long, default_value_t = 4096, value_name = "BYTES")]
     max_len: usize,
@@ -103,6 +114,15 @@ impl Campaign {
         self.failures
             .iter()
             .filter(|d| d.accepted.is_none() && d.processed.as_ref().is_some_and(Processed::is_new))
+    }
+
+    /// New failures of a severity in `fail_on`.
+    fn failing(&self, fail_on: &[Severity]) -> impl Iterator<Item = &Distinct> {
+        self.new_failures().filter(move |d| {
+            d.processed
+                .as_ref()
+                .is_some_and(|p| fail_on.contains(&p.severity))
+        })
     }
 
     /// Stored cases that must pass and failed again.
@@ -174,7 +194,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     }
     let failed = campaigns
         .iter()
-        .any(|c| c.new_failures().next().is_some() || c.regressions().next().is_some());
+        .any(|c| c.failing(&args.fail_on).next().is_some() || c.regressions().next().is_some());
     if ctx.json {
         println!("{}", serde_json::to_string(&campaigns)?);
     } else {
@@ -266,6 +286,7 @@ fn campaign(
                 backlog.push(Input::Recorded {
                     case: input,
                     signature: record.signature,
+                    severity: record.severity,
                 });
             }
         }
@@ -443,6 +464,7 @@ fn fuzz_loop(
                         input: Input::Recorded {
                             case: run.found_dir.join(&record.input),
                             signature: record.signature,
+                            severity: record.severity,
                         },
                         found_at_ms: Some(record.found_at_ms),
                     });
@@ -727,9 +749,10 @@ fn spawn(run: &FuzzRun<'_>, remaining: Duration) -> Result<Child> {
         if args.jobs > 1 {
             cmd.arg(format!("-fork={}", args.jobs));
         }
+        let stop_on: Vec<String> = args.fail_on.iter().map(ToString::to_string).collect();
         cmd.env(found::FINDINGS_ENV, run.found_dir)
             .env(found::KNOWN_ENV, run.known_file)
-            .env(found::STOP_ENV, "1");
+            .env(found::STOP_ENV, stop_on.join(","));
     }
     cmd.arg(run.corpus);
     if run.seeds.is_dir() && !args.no_seeds {
@@ -854,6 +877,7 @@ fn summary(campaigns: &[Campaign]) -> String {
             vec![
                 c.target.clone(),
                 p.map_or_else(|| d.first.1.clone(), |p| p.signature.clone()),
+                p.map_or("-".to_owned(), |p| p.severity.to_string()),
                 d.first_found_secs
                     .map_or("earlier".to_owned(), |s| format!("{s:.1}s")),
                 human(d.hits),
