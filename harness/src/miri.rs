@@ -8,7 +8,9 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+use crate::finding::{Class, Finding};
 
 /// Miri's aliasing model.
 #[derive(
@@ -137,55 +139,121 @@ pub fn check_available(dir: &Path) -> Result<(), String> {
     }
 }
 
-/// What a Miri run reported.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MiriVerdict {
-    /// The replay ran to the end and every case passed.
-    Pass,
-    /// Miri stopped on undefined behaviour; the first line of its report.
-    UndefinedBehavior(String),
-    /// The program ended but leaked memory.
-    Leak(String),
-    /// The replay reported a failure the harness saw (exit status 1) without undefined behaviour.
-    HarnessFailure,
-    /// Anything else: the build failed, the binary rejected its input (exit status 2), ...
-    Error(String),
+/// What Miri reported in `stderr`, run under `model`: undefined behaviour, a leak, or an abort
+/// (a panic that could not unwind, for one), as a [`Finding`]; `None` when it reported none of
+/// these. `frame` picks the signature's frame from the report's stack, innermost first
+/// (`file:line`, as Miri wrote them): the first inside the crates under test, say.
+pub fn classify(
+    stderr: &str,
+    model: AliasingModel,
+    frame: impl FnOnce(Vec<String>) -> Option<String>,
+) -> Option<Finding> {
+    let (index, line) = stderr.lines().enumerate().find(|(_, l)| {
+        l.starts_with("error: Undefined Behavior")
+            || l.starts_with("error: memory leaked")
+            || l.starts_with("error: abnormal termination")
+    })?;
+    let message = line.trim_start_matches("error: ").trim();
+    let rest: Vec<&str> = stderr.lines().skip(index).collect();
+    let mentions = |needle: &str| rest.iter().take(40).any(|l| l.contains(needle));
+    // Frames: `--> file:line:col` right under the message, then the backtrace's `at` lines.
+    let mut frames: Vec<String> = rest
+        .iter()
+        .filter_map(|l| {
+            let l = l.trim();
+            l.strip_prefix("--> ")
+                .or_else(|| l.strip_prefix("at "))
+                .map(|at| strip_column(at.split(": ").next().unwrap_or(at).trim()))
+        })
+        .collect();
+    let deallocating = rest
+        .iter()
+        .take(12)
+        .any(|l| l.contains("dealloc") || l.contains("free_buffer"));
+    let (class, summary) = if message.starts_with("abnormal termination") {
+        // The harness said what could not unwind, and where, before the abort.
+        match stderr
+            .lines()
+            .find_map(|l| l.strip_prefix(crate::NON_UNWINDING_PREFIX))
+        {
+            Some(said) => {
+                let (at, what) = said.split_once(": ").unwrap_or((said, ""));
+                frames.insert(0, strip_column(at));
+                (Class::Abort, what.to_owned())
+            }
+            None => (Class::Abort, message.to_owned()),
+        }
+    } else if message.starts_with("memory leaked") {
+        (Class::Leak, message.to_owned())
+    } else if mentions("Stacked Borrows")
+        || message.contains("borrow stack")
+        || mentions("Tree Borrows")
+        || message.contains("is forbidden")
+    {
+        // The engine knows the model it ran under, whatever words the message used.
+        (Class::Aliasing(model), message.to_owned())
+    } else if message.contains("has been freed") || message.contains("use-after-free") {
+        let class = if deallocating {
+            Class::DoubleFree
+        } else {
+            Class::UseAfterFree
+        };
+        (class, message.to_owned())
+    } else if message.contains("out-of-bounds")
+        || message.contains("out of bounds")
+        || message.contains("from the end of the allocation")
+    {
+        (Class::OutOfBounds, message.to_owned())
+    } else if message.contains("uninitialized") {
+        (Class::UninitRead, message.to_owned())
+    } else {
+        (Class::OtherUb, message.to_owned())
+    };
+    Some(Finding {
+        class,
+        frame: frame(frames).unwrap_or_else(|| "unknown".to_owned()),
+        summary,
+        after_injected_panic: false,
+    })
 }
 
-impl MiriVerdict {
-    /// Reads the output of a [`MiriReplay::command`].
-    pub fn of(output: &Output) -> MiriVerdict {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let first = |prefix: &str| {
-            stderr
-                .lines()
-                .find(|l| l.starts_with(prefix))
-                .map(|l| l.trim().to_owned())
-        };
-        if let Some(line) = first("error: Undefined Behavior") {
-            return MiriVerdict::UndefinedBehavior(line);
+/// `file:line:col` to `file:line`.
+pub fn strip_column(location: &str) -> String {
+    let mut parts = location.rsplitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(_col), Some(line), Some(file)) if line.chars().all(|c| c.is_ascii_digit()) => {
+            format!("{file}:{line}")
         }
-        if let Some(line) = first("error: memory leaked") {
-            return MiriVerdict::Leak(line);
-        }
-        match output.status.code() {
-            Some(0) => MiriVerdict::Pass,
-            Some(1) => MiriVerdict::HarnessFailure,
-            _ => MiriVerdict::Error(
-                stderr
-                    .lines()
-                    .rev()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or("no output")
-                    .to_owned(),
-            ),
-        }
+        _ => location.to_owned(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A panic that cannot unwind ends Miri's run as an "abnormal termination": a finding
+    /// named after what the harness said before the abort, not an engine error.
+    #[test]
+    fn an_abort_is_a_finding_where_the_harness_said() {
+        let stderr = "lockstep: non-unwinding panic at structures/src/a.rs:7:9: unsafe \
+                      precondition(s) violated: ptr::copy requires aligned pointers\n\
+                      error: abnormal termination: the program aborted execution\n \
+                      --> /rustc/x/library/std/src/sys/pal/unix/mod.rs:300:9\n";
+        let f = classify(stderr, AliasingModel::TreeBorrows, |frames| {
+            frames.into_iter().next()
+        })
+        .unwrap();
+        assert_eq!(f.class, Class::Abort);
+        assert_eq!(f.frame, "structures/src/a.rs:7");
+        assert!(
+            f.summary.starts_with("unsafe precondition(s) violated"),
+            "{}",
+            f.summary
+        );
+        assert_eq!(strip_column("a/b.rs:10:5"), "a/b.rs:10");
+        assert_eq!(strip_column("raw_buf.f07-cgu.0"), "raw_buf.f07-cgu.0");
+    }
 
     /// A case's `seeded_bug` reached MIRIFLAGS as it was, so `x -Zmiri-native-lib=/tmp/l.so`
     /// loaded a native library into the replay.

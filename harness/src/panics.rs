@@ -56,10 +56,43 @@ pub(crate) fn install_hook() {
                 previous(info);
             } else if info.payload().downcast_ref::<InjectedPanic>().is_none() {
                 let report = report_of(info);
+                if let Some(line) = non_unwinding_line(&report) {
+                    // The process aborts as soon as this hook returns: say what and where now,
+                    // or nobody will.
+                    eprintln!("{line}");
+                }
                 LAST.with(|last| *last.borrow_mut() = Some(report));
             }
         }));
     });
+}
+
+/// How the messages of panics that cannot unwind begin: std's checks of `unsafe` preconditions
+/// (`get_unchecked`, `copy_nonoverlapping`, ... in a build with debug assertions), and panics
+/// in functions that cannot unwind or in destructors run during unwinding.
+const NON_UNWINDING: &[&str] = &[
+    "unsafe precondition(s) violated",
+    "panic in a function that cannot unwind",
+    "panic in a destructor during cleanup",
+];
+
+/// The prefix of the line printed for a panic that aborts the process.
+pub const NON_UNWINDING_PREFIX: &str = "lockstep: non-unwinding panic at ";
+
+/// The line to print for a panic that will abort the process instead of unwinding:
+/// `lockstep: non-unwinding panic at FILE:LINE:COL: MESSAGE`, on one line.
+fn non_unwinding_line(report: &PanicReport) -> Option<String> {
+    let message = report.message.as_str();
+    NON_UNWINDING
+        .iter()
+        .any(|p| message.starts_with(p))
+        .then(|| {
+            let first = message.lines().next().unwrap_or(message);
+            format!(
+                "{NON_UNWINDING_PREFIX}{}: {first}",
+                report.location.as_deref().unwrap_or("an unknown place")
+            )
+        })
 }
 
 fn report_of(info: &PanicHookInfo<'_>) -> PanicReport {
@@ -141,5 +174,32 @@ pub fn expect_panic<R>(f: impl FnOnce() -> R) -> Result<R, PanicMessage> {
         Ok(r) => Ok(r),
         Err(Caught::Real(report)) => Err(PanicMessage(report.message)),
         Err(Caught::Injected(injected)) => panic::resume_unwind(Box::new(injected)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panics_that_cannot_unwind_are_told_in_one_line() {
+        let report = |message: &str| PanicReport {
+            message: message.to_owned(),
+            location: Some("structures/src/raw_buf/mod.rs:12:5".to_owned()),
+            backtrace: None,
+        };
+        assert_eq!(
+            non_unwinding_line(&report(
+                "unsafe precondition(s) violated: slice::get_unchecked requires that the index \
+                 is within the slice\n\nThis indicates a bug in the program."
+            ))
+            .as_deref(),
+            Some(
+                "lockstep: non-unwinding panic at structures/src/raw_buf/mod.rs:12:5: unsafe \
+                 precondition(s) violated: slice::get_unchecked requires that the index is \
+                 within the slice"
+            )
+        );
+        assert_eq!(non_unwinding_line(&report("index out of bounds")), None);
     }
 }

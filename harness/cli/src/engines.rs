@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Result;
 use lockstep::Report;
 pub use lockstep::finding::{Class, Engine, Finding};
-use lockstep::miri::AliasingModel;
+use lockstep::miri::strip_column;
 use serde::{Deserialize, Serialize};
 
 use crate::builds::Builds;
@@ -141,6 +141,9 @@ pub fn judge(project: &Project, engine: Engine, done: &Finished, limits: Limits)
     if let Some(finding) = miri_report(project, engine, &done.stderr) {
         return Verdict::Fail(finding);
     }
+    if let Some(finding) = abort_report(project, &done.stderr) {
+        return Verdict::Fail(finding);
+    }
     let report = done
         .stdout
         .lines()
@@ -204,17 +207,6 @@ fn rust_backtrace_frame(project: &Project, backtrace: &str) -> Option<String> {
     )
 }
 
-/// `file:line:col` to `file:line`.
-fn strip_column(location: &str) -> String {
-    let mut parts = location.rsplitn(3, ':');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(_col), Some(line), Some(file)) if line.chars().all(|c| c.is_ascii_digit()) => {
-            format!("{file}:{line}")
-        }
-        _ => location.to_owned(),
-    }
-}
-
 /// An AddressSanitizer or LeakSanitizer report in `stderr`.
 fn sanitizer_report(project: &Project, stderr: &str) -> Option<Finding> {
     let line = stderr
@@ -264,62 +256,24 @@ fn sanitizer_report(project: &Project, stderr: &str) -> Option<Finding> {
 }
 
 /// A Miri report (undefined behaviour or a leak) in `stderr`.
+/// A Miri report (undefined behaviour, a leak, an abort) in `stderr`.
 fn miri_report(project: &Project, engine: Engine, stderr: &str) -> Option<Finding> {
-    let (index, line) = stderr.lines().enumerate().find(|(_, l)| {
-        l.starts_with("error: Undefined Behavior") || l.starts_with("error: memory leaked")
-    })?;
-    let message = line.trim_start_matches("error: ").trim();
-    let rest: Vec<&str> = stderr.lines().skip(index).collect();
-    let mentions = |needle: &str| rest.iter().take(40).any(|l| l.contains(needle));
-    // Frames: `--> file:line:col` right under the message, then the backtrace's `at` lines.
-    let frames: Vec<String> = rest
-        .iter()
-        .filter_map(|l| {
-            let l = l.trim();
-            l.strip_prefix("--> ")
-                .or_else(|| l.strip_prefix("at "))
-                .map(|at| {
-                    let at = at.split(": ").next().unwrap_or(at);
-                    strip_column(project.relative(at.trim()))
-                })
-        })
-        .collect();
-    let deallocating = rest
-        .iter()
-        .take(12)
-        .any(|l| l.contains("dealloc") || l.contains("free_buffer"));
-    let class = if message.starts_with("memory leaked") {
-        Class::Leak
-    } else if mentions("Stacked Borrows") || message.contains("borrow stack") {
-        Class::Aliasing(AliasingModel::StackedBorrows)
-    } else if mentions("Tree Borrows") || message.contains("is forbidden") {
-        Class::Aliasing(AliasingModel::TreeBorrows)
-    } else if message.contains("has been freed") || message.contains("use-after-free") {
-        if deallocating {
-            Class::DoubleFree
-        } else {
-            Class::UseAfterFree
-        }
-    } else if message.contains("out-of-bounds")
-        || message.contains("out of bounds")
-        || message.contains("from the end of the allocation")
-    {
-        Class::OutOfBounds
-    } else if message.contains("uninitialized") {
-        Class::UninitRead
-    } else {
-        Class::OtherUb
-    };
-    let class = match (class, engine.model()) {
-        // The engine knows the model it ran under, whatever words the message used.
-        (Class::Aliasing(_), Some(model)) => Class::Aliasing(model),
-        (class, _) => class,
-    };
-    let frame = project.signature_frame(frames);
+    let model = engine.model()?;
+    lockstep::miri::classify(stderr, model, |frames| {
+        project.signature_frame(frames.into_iter().map(|f| project.relative(&f).to_owned()))
+    })
+}
+
+/// A panic that could not unwind, as the harness said it before the process aborted.
+fn abort_report(project: &Project, stderr: &str) -> Option<Finding> {
+    let said = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix(lockstep::NON_UNWINDING_PREFIX))?;
+    let (at, what) = said.split_once(": ").unwrap_or((said, ""));
     Some(Finding {
-        class,
-        frame: frame.unwrap_or_else(|| "unknown".to_owned()),
-        summary: message.to_owned(),
+        class: Class::Abort,
+        frame: strip_column(project.relative(at)),
+        summary: what.to_owned(),
         after_injected_panic: false,
     })
 }

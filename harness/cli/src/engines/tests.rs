@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::*;
+use lockstep::miri::AliasingModel;
 
 fn project() -> Project {
     Project {
@@ -159,8 +160,28 @@ fn a_timeout_says_which_flag_raises_the_limit() {
     assert!(message.contains("--miri-timeout"), "{message}");
 }
 
+/// A debug precondition check of `get_unchecked` panics without unwinding: the process
+/// aborts. The harness's one line before the abort names the finding, not "died of a signal".
 #[test]
-fn columns_are_stripped_from_locations() {
-    assert_eq!(strip_column("a/b.rs:10:5"), "a/b.rs:10");
-    assert_eq!(strip_column("raw_buf.f07-cgu.0"), "raw_buf.f07-cgu.0");
+fn a_non_unwinding_panic_is_an_abort_where_it_was_raised() {
+    use std::os::unix::process::ExitStatusExt;
+    let done = Finished {
+        status: Some(std::process::ExitStatus::from_raw(libc::SIGABRT)),
+        stdout: String::new(),
+        stderr:
+            "lockstep: non-unwinding panic at /ws/structures/src/raw_buf/mod.rs:276:24: unsafe \
+                 precondition(s) violated: slice::get_unchecked requires that the index is within \
+                 the slice\nthread caused non-unwinding panic. aborting.\n"
+                .to_owned(),
+    };
+    let Verdict::Fail(f) = judge(&project(), Engine::Native, &done, Limits::default()) else {
+        panic!("not a failure");
+    };
+    assert_eq!(f.class, Class::Abort);
+    assert_eq!(f.signature(), "abort at structures/src/raw_buf/mod.rs:276");
+    assert!(
+        f.summary.starts_with("unsafe precondition(s) violated"),
+        "{}",
+        f.summary
+    );
 }
