@@ -23,6 +23,7 @@ use crate::trace::{self, TraceError};
 pub struct Target {
     name: &'static str,
     replay: fn(&'static str, &Case) -> Result<Report, TraceError>,
+    replay_subject: fn(&'static str, &Case) -> Result<Report, TraceError>,
     to_trace: fn(&'static str, &Case) -> Result<String, TraceError>,
 }
 
@@ -47,6 +48,12 @@ fn replay<S: Spec>(name: &'static str, case: &Case) -> Result<Report, TraceError
     Report::new(name, ops.len(), &outcome)
 }
 
+fn replay_subject<S: Spec>(name: &'static str, case: &Case) -> Result<Report, TraceError> {
+    let ops = ops_of::<S>(name, case)?;
+    let outcome = runner::run_subject::<S>(&ops);
+    Report::new(name, ops.len(), &outcome)
+}
+
 fn to_trace<S: Spec>(name: &'static str, case: &Case) -> Result<String, TraceError> {
     trace::write(name, &ops_of::<S>(name, case)?)
 }
@@ -57,6 +64,7 @@ impl Target {
         Target {
             name,
             replay: replay::<S>,
+            replay_subject: replay_subject::<S>,
             to_trace: to_trace::<S>,
         }
     }
@@ -69,6 +77,11 @@ impl Target {
     /// Runs a case and reports the outcome.
     pub fn replay(&self, case: &Case) -> Result<Report, TraceError> {
         (self.replay)(self.name, case)
+    }
+
+    /// Runs a case on the subject alone (see [`runner::run_subject`]): for Miri.
+    pub fn replay_subject(&self, case: &Case) -> Result<Report, TraceError> {
+        (self.replay_subject)(self.name, case)
     }
 
     /// The case as a trace (bytes are decoded; a trace is checked and rewritten).
@@ -164,7 +177,7 @@ impl Report {
     /// (`file:line` of a panic or broken invariant) or else the failing op's variant.
     pub fn signature(&self) -> Option<String> {
         let failure = self.failure.as_ref()?;
-        let variant = failure.op.as_deref().map(runner::op_variant);
+        let variant = failure.op.as_deref().map(trace::op_variant);
         Some(runner::native_signature(
             &failure.kind,
             failure.phase,
@@ -280,7 +293,9 @@ pub fn fuzz<S: Spec>(name: &'static str, data: &[u8]) {
 }
 
 const USAGE: &str = "\
-usage: replay [--json] [--quiet] TARGET FILE...   run cases (fuzzer bytes or traces)
+usage: replay [--json] [--quiet] [--subject-only] TARGET FILE...
+                                                 run cases (fuzzer bytes or traces); with
+                                                 --subject-only, on the subject alone (for Miri)
        replay trace TARGET FILE...               print cases as traces
        replay shrink [--json] [--max-attempts N] TARGET FILE
                                                  shrink a failing case, print the result
@@ -289,9 +304,16 @@ usage: replay [--json] [--quiet] TARGET FILE...   run cases (fuzzer bytes or tra
 exit status: 0 every case passed (or was shrunk), 1 a case failed, 2 bad input";
 
 enum Mode {
-    Run { json: bool, quiet: bool },
+    Run {
+        json: bool,
+        quiet: bool,
+        subject_only: bool,
+    },
     Trace,
-    Shrink { json: bool, budget: Budget },
+    Shrink {
+        json: bool,
+        budget: Budget,
+    },
 }
 
 /// The `main` of a replay binary holding `targets`. Reads `std::env::args`.
@@ -343,6 +365,7 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
     let mut mode = Mode::Run {
         json: false,
         quiet: false,
+        subject_only: false,
     };
     let mut rest = args;
     match rest.first().map(String::as_str) {
@@ -372,6 +395,7 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
         match (&mut mode, flag.as_str()) {
             (Mode::Run { json, .. } | Mode::Shrink { json, .. }, "--json") => *json = true,
             (Mode::Run { quiet, .. }, "--quiet") => *quiet = true,
+            (Mode::Run { subject_only, .. }, "--subject-only") => *subject_only = true,
             (Mode::Shrink { budget, .. }, "--max-attempts") => {
                 let n = rest.get(1).and_then(|n| n.parse().ok());
                 budget.max_attempts = n.ok_or("--max-attempts takes a number")?;
@@ -423,8 +447,17 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
                     shrunk.trace
                 }
             }
-            Mode::Run { json, quiet } => {
-                let report = target.replay(&case).map_err(|e| format!("{file}: {e}"))?;
+            Mode::Run {
+                json,
+                quiet,
+                subject_only,
+            } => {
+                let report = if subject_only {
+                    target.replay_subject(&case)
+                } else {
+                    target.replay(&case)
+                }
+                .map_err(|e| format!("{file}: {e}"))?;
                 failed |= !report.passed();
                 if json {
                     serde_json::to_string(&report).map_err(|e| e.to_string())? + "\n"

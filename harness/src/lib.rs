@@ -31,7 +31,9 @@ pub use driver::{Report, SeededBugInfo, Target};
 pub use guards::{Finish, take_ends};
 pub use handles::Handles;
 pub use panics::{NON_UNWINDING_PREFIX, PanicMessage, expect_panic};
-pub use runner::{Failure, FailureKind, Outcome, Phase, decode, run, run_bytes, run_with};
+pub use runner::{
+    Failure, FailureKind, Outcome, Phase, decode, run, run_bytes, run_subject, run_with,
+};
 pub use spec::{Config, PanicPolicy, Spec};
 pub use tracked::{Event, InjectedPanic, PanicPlan, Side, Tracked, Violation, arm};
 

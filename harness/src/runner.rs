@@ -254,7 +254,11 @@ impl<Op: fmt::Debug> Failure<Op> {
             Phase::Step(_) => self.ops.last().map(|op| format!("{op:?}")),
             Phase::Start | Phase::End => None,
         };
-        native_signature(&self.kind, self.phase, variant.as_deref().map(op_variant))
+        native_signature(
+            &self.kind,
+            self.phase,
+            variant.as_deref().map(crate::trace::op_variant),
+        )
     }
 }
 
@@ -271,14 +275,6 @@ pub(crate) fn native_signature(kind: &FailureKind, phase: Phase, op: Option<&str
         (None, Some(variant)) => format!("{class} at op {variant}"),
         (None, None) => format!("{class} at {phase}"),
     }
-}
-
-/// The variant name of an op as a trace line or `Debug` writes it: `Insert(index: 1, ..)` and
-/// `Insert { index: 1, .. }` are both `Insert`.
-pub(crate) fn op_variant(line: &str) -> &str {
-    line.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .next()
-        .unwrap_or(line)
 }
 
 impl<Op: fmt::Debug> fmt::Display for Failure<Op> {
@@ -590,6 +586,56 @@ pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
         Some(kind) => fail(Phase::End, kind, injected),
         None => Outcome::Pass { steps },
     }
+}
+
+/// Runs `ops` on the subject alone: no model, no comparison, the invariants checked once at the
+/// end, then the subject dropped. For Miri, where what matters is the subject's undefined
+/// behaviour (which the model and the comparisons, already run natively, cannot show) and every
+/// instruction is interpreted. Injected panics and panics by contract happen as in a full run;
+/// what a full run would report natively is left to it: a failure here is a real panic or a
+/// broken invariant.
+pub fn run_subject<S: Spec>(ops: &[S::Op]) -> Outcome<S::Op> {
+    ledger::begin_run();
+    let fail = |phase: Phase, kind: FailureKind| {
+        let upto = match phase {
+            Phase::Start => 0,
+            Phase::Step(i) => i + 1,
+            Phase::End => ops.len(),
+        };
+        Outcome::Fail(Failure {
+            kind,
+            phase,
+            ops: ops[..upto].to_vec(),
+            after_injected_panic: false,
+        })
+    };
+    let mut subject = match on_side(Side::Subject, None, &mut false, S::new_subject) {
+        Ok(Applied::Returned(subject)) => subject,
+        Ok(Applied::Injected(_)) => unreachable!("no plan is armed at the start"),
+        Err(report) => return fail(Phase::Start, subject_panic(report)),
+    };
+    for (i, op) in ops.iter().enumerate() {
+        let plan = ledger::take_pending();
+        if let Err(report) = on_side(Side::Subject, plan, &mut false, || {
+            S::apply_subject(&mut subject, op)
+        }) {
+            graveyard::keep(Box::new(subject));
+            return fail(Phase::Step(i), subject_panic(report));
+        }
+    }
+    ledger::take_pending();
+    if let Err(caught) = panics::catch(|| S::check_invariants(&subject)) {
+        let (message, location) = match caught {
+            Caught::Real(r) => (r.message, r.location),
+            Caught::Injected(p) => (p.to_string(), None),
+        };
+        graveyard::keep(Box::new(subject));
+        return fail(Phase::End, FailureKind::Invariant { message, location });
+    }
+    if let Err(report) = on_side(Side::Subject, None, &mut false, || drop(subject)) {
+        return fail(Phase::End, subject_panic(report));
+    }
+    Outcome::Pass { steps: ops.len() }
 }
 
 /// Where subjects that may be corrupt go instead of being dropped.

@@ -18,12 +18,16 @@
 pub struct Budget {
     /// The most candidates to try (each costs one run of the predicate).
     pub max_attempts: usize,
+    /// When to stop trying candidates, whatever is left of `max_attempts` (a candidate that
+    /// runs in a Miri process costs seconds).
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Default for Budget {
     fn default() -> Self {
         Budget {
             max_attempts: 5_000,
+            deadline: None,
         }
     }
 }
@@ -75,6 +79,10 @@ struct Shrinker {
 impl Shrinker {
     fn exhausted(&self) -> bool {
         self.attempts >= self.budget.max_attempts
+            || self
+                .budget
+                .deadline
+                .is_some_and(|d| std::time::Instant::now() >= d)
     }
 
     /// Tries `candidate`; keeps it if it still fails.
@@ -381,9 +389,28 @@ mod tests {
             .map(|i| format!("Push({})", i + 10))
             .chain(["Pop".to_owned()])
             .collect();
-        let shrunk = shrink(case, needs_big_push_then_pop, Budget { max_attempts: 5 });
+        let budget = Budget {
+            max_attempts: 5,
+            deadline: None,
+        };
+        let shrunk = shrink(case, needs_big_push_then_pop, budget);
         assert!(shrunk.exhausted);
         assert_eq!(shrunk.attempts, 5);
         assert!(needs_big_push_then_pop(&shrunk.lines));
+    }
+
+    #[test]
+    fn stops_at_the_deadline_with_a_failing_case() {
+        let case: Vec<String> = (0..50)
+            .map(|i| format!("Push({})", i + 10))
+            .chain(["Pop".to_owned()])
+            .collect();
+        let budget = Budget {
+            max_attempts: usize::MAX,
+            deadline: Some(std::time::Instant::now()),
+        };
+        let shrunk = shrink(case.clone(), needs_big_push_then_pop, budget);
+        assert!(shrunk.exhausted);
+        assert_eq!((shrunk.attempts, shrunk.lines), (0, case));
     }
 }

@@ -205,6 +205,14 @@ pub fn from_lines(target: &str, lines: &[String]) -> String {
     text
 }
 
+/// The variant name of an op as a trace line or `Debug` writes it: `Insert(index: 1, ..)` and
+/// `Insert { index: 1, .. }` are both `Insert`.
+pub fn op_variant(line: &str) -> &str {
+    line.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or(line)
+}
+
 /// The target a trace names in its `# target:` line, if it has one.
 pub fn target_of(text: &str) -> Option<&str> {
     text.lines()

@@ -102,17 +102,17 @@ impl<'p> Builds<'p> {
         Ok(self.asan.get_or_init(|| path))
     }
 
-    /// The libFuzzer binary of `target`, built by cargo-fuzz (with ASan).
-    pub fn fuzz_target(&self, target: &str, seeded_bugs: bool) -> Result<PathBuf> {
+    /// The libFuzzer binary of `target`, built by cargo-fuzz (with ASan). Like the replay
+    /// builds it carries the seeded bugs when the package has them (each off unless selected),
+    /// so campaigns with and without a seeded bug share one build instead of rebuilding.
+    pub fn fuzz_target(&self, target: &str) -> Result<PathBuf> {
         check_nightly(&self.project.root)?;
         check_cargo_fuzz()?;
         let mut cmd = self.cargo(Some("nightly"));
         cmd.args(["fuzz", "build", target])
             .arg("--fuzz-dir")
             .arg(&self.project.fuzz_dir);
-        if seeded_bugs {
-            features(&mut cmd, &["seeded-bugs".to_owned()]);
-        }
+        features(&mut cmd, &self.replay_features());
         run_build(&format!("fuzz target {target}"), &mut cmd)?;
         Ok(self
             .project

@@ -59,6 +59,9 @@ pub struct Limits {
     pub native: Duration,
     /// For one Miri replay.
     pub miri: Duration,
+    /// For shrinking one case with replays in child processes (ASan, Miri): what it reached by
+    /// then is the result.
+    pub shrink: Duration,
 }
 
 impl Default for Limits {
@@ -66,6 +69,7 @@ impl Default for Limits {
         Limits {
             native: Duration::from_secs(60),
             miri: Duration::from_secs(600),
+            shrink: Duration::from_secs(180),
         }
     }
 }

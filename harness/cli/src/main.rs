@@ -11,6 +11,7 @@ mod builds;
 mod commands;
 mod engines;
 mod libfuzzer;
+mod miri_sweep;
 mod pipeline;
 mod process;
 mod project;
@@ -58,6 +59,9 @@ enum Command {
     Triage(commands::triage::Args),
     /// Replay cases natively, with AddressSanitizer, or under Miri.
     Replay(commands::replay::Args),
+    /// Accept a failure, or a class of failures, for a target: campaigns then let it pass
+    /// without stopping, failing or storing it (`corpora/<target>/accepted.toml`).
+    Accept(commands::accept::Args),
     /// The regression corpus: check it, add to it, list it.
     #[command(subcommand)]
     Corpus(commands::corpus::Command),
@@ -108,6 +112,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Shrink(args) => commands::shrink::run(&ctx, args),
         Command::Triage(args) => commands::triage::run(&ctx, args),
         Command::Replay(args) => commands::replay::run(&ctx, args),
+        Command::Accept(args) => commands::accept::run(&ctx, args),
         Command::Corpus(cmd) => commands::corpus::run(&ctx, cmd),
         Command::Sweep(args) => commands::sweep::run(&ctx, args),
         Command::Targets => commands::info::targets(&ctx),

@@ -22,7 +22,7 @@ fn fuzz(extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lockstep"))
         .current_dir(workspace())
         .args(["--color", "never", "fuzz", "raw_buf", "--seeded-bug", BUG])
-        .args(["--fresh", "--no-store", "--engines", "native"])
+        .args(["--fresh", "--no-store", "--no-miri", "--engines", "native"])
         .args(extra)
         .output()
         .unwrap()
@@ -103,4 +103,54 @@ fn campaigns_keep_going_know_the_corpus_and_lose_nothing() {
         "{}",
         report(&output)
     );
+}
+
+/// Aliasing violations never crash natively, so no fuzzer sees them: Miri replays the corpus
+/// beside the campaign. Here the only seed is the trace of a stored case of the Miri-only seeded
+/// bug `list-cursor-keeps-callers-ptr` (a replay reads traces as well as fuzzer bytes); the
+/// campaign must report its aliasing violation, found by Miri, as a new memory-safety failure
+/// (new to the scratch corpora). A trace of two ops keeps the Miri shrink short.
+#[test]
+fn miri_beside_the_campaign_finds_what_never_crashes() {
+    let corpora = tempfile::tempdir().unwrap();
+    let seeds = corpora.path().join("intrusive_list/seeds");
+    std::fs::create_dir_all(&seeds).unwrap();
+    let stored = workspace().join("corpora/intrusive_list/regressions");
+    let trace = std::fs::read_dir(&stored)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("list-cursor-keeps-callers-ptr-") && name.ends_with(".trace")
+        })
+        .min_by_key(|p| std::fs::read_to_string(p).unwrap().lines().count())
+        .expect("a stored trace of list-cursor-keeps-callers-ptr");
+    std::fs::copy(&trace, seeds.join("aliasing")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .current_dir(workspace())
+        .arg("--corpora")
+        .arg(corpora.path())
+        .args(["--color", "never", "fuzz", "intrusive_list"])
+        .args(["--seeded-bug", "list-cursor-keeps-callers-ptr"])
+        .args(["--time", "30s", "--fresh", "--no-store", "--json"])
+        // A shrink under Miri runs a Miri process per candidate: keep it short here.
+        .args(["--engines", "native,miri-sb", "--shrink-timeout", "20"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", report(&output));
+    let campaigns: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let failures = campaigns[0]["failures"].as_array().unwrap();
+    let aliasing = failures.iter().find(|f| {
+        f["first"][0]
+            .as_str()
+            .is_some_and(|e| e.starts_with("miri"))
+            && f["processed"]["signature"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("aliasing at "))
+    });
+    let aliasing =
+        aliasing.unwrap_or_else(|| panic!("no aliasing from Miri:\n{}", report(&output)));
+    assert_eq!(aliasing["processed"]["severity"], "memory-safety");
+    assert!(campaigns[0]["miri"]["stacked_borrows"].as_u64().unwrap() >= 1);
 }

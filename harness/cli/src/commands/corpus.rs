@@ -146,6 +146,7 @@ fn check(ctx: &Ctx, args: &CheckArgs) -> Result<ExitCode> {
     let limits = Limits {
         native: std::time::Duration::from_secs(args.timeout),
         miri: std::time::Duration::from_secs(args.miri_timeout),
+        ..Limits::default()
     };
     // A case's `seeded_bug` comes from a file anyone can edit: it names bugs of the catalogue,
     // or the case is refused before anything runs with it.

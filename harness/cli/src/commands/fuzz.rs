@@ -24,6 +24,7 @@ use crate::builds::Builds;
 use crate::commands::corpus::Stored;
 use crate::engines::Engine;
 use crate::libfuzzer::{self, Collector, Status};
+use crate::miri_sweep;
 use crate::pipeline::{self, CorpusIndex, Input, Processed, Settings};
 use crate::project::Project;
 use crate::triage;
@@ -58,6 +59,10 @@ pub struct Args {
     /// Longest input libFuzzer generates, in bytes.
     #[arg(long, default_value_t = 4096, value_name = "BYTES")]
     max_len: usize,
+    /// Do not replay new corpus entries under Miri beside the campaign (it takes one core, and
+    /// finds the aliasing violations and uninitialised reads that never crash natively).
+    #[arg(long)]
+    no_miri: bool,
     /// Do not store new findings in the regression corpus (they stay in fuzz/findings/).
     #[arg(long)]
     no_store: bool,
@@ -96,7 +101,10 @@ struct Distinct {
 struct Campaign {
     target: String,
     seeded_bug: Option<String>,
+    /// Seconds fuzzing.
     seconds: f64,
+    /// Seconds from the start to the summary: fuzzing, then processing what was left.
+    wall_seconds: f64,
     execs: u64,
     exec_per_sec: u64,
     coverage: u64,
@@ -106,6 +114,8 @@ struct Campaign {
     /// Findings an earlier, interrupted campaign left unprocessed, processed by this one.
     recovered: usize,
     failures: Vec<Distinct>,
+    /// What Miri did beside the campaign (`None` with --no-miri).
+    miri: Option<MiriStats>,
 }
 
 impl Campaign {
@@ -175,6 +185,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
             bug.target
         );
     }
+    crate::builds::check_nightly(&project.root)?;
+    if !args.no_miri {
+        lockstep::miri::check_available(&project.root).map_err(|e| {
+            anyhow::anyhow!("{e}; or pass --no-miri to fuzz without Miri beside the campaign")
+        })?;
+    }
     let mut campaigns = Vec::new();
     for target in &targets {
         let ids: Vec<&str> = bugs
@@ -200,6 +216,20 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     } else {
         print!("{}", summary(&campaigns));
         for c in &campaigns {
+            match &c.miri {
+                Some(MiriStats { error: Some(e), .. }) => {
+                    println!("\n{}: Miri beside the campaign stopped: {e}", c.target);
+                }
+                Some(m) => println!(
+                    "\n{}: Miri beside the campaign replayed {} corpus entries under Stacked \
+                     Borrows and {} under Tree Borrows ({:.1} per second)",
+                    c.target,
+                    m.stacked_borrows,
+                    m.tree_borrows,
+                    m.per_second()
+                ),
+                None => {}
+            }
             for name in c.regressions() {
                 println!(
                     "\nREGRESSION: {}/{name} must pass, and failed again in this campaign",
@@ -207,10 +237,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
                 );
             }
         }
-        let miri_only: Vec<&SeededBugInfo> = bugs.iter().filter(|b| miri_only(b)).collect();
+        let miri_only: Vec<&SeededBugInfo> = bugs
+            .iter()
+            .filter(|b| args.no_miri && miri_only(b))
+            .collect();
         for bug in miri_only {
             println!(
-                "\nseeded bug {} ({}) is detected only by Miri: this campaign grew the fuzz corpus; now run `lockstep sweep {} --miri --seeded-bug {}`",
+                "\nseeded bug {} ({}) is detected only by Miri, and --no-miri kept Miri from running beside the campaign: run `lockstep sweep {} --miri --seeded-bug {}` over the corpus it grew",
                 bug.id, bug.class, bug.target, bug.id
             );
         }
@@ -246,7 +279,7 @@ fn campaign(
     seeded: Option<&str>,
 ) -> Result<Campaign> {
     let project = &ctx.project;
-    let bin = builds.fuzz_target(target, seeded.is_some())?;
+    let bin = builds.fuzz_target(target)?;
     let scratch = if args.fresh {
         Some(tempfile::tempdir().context("creating a scratch corpus")?)
     } else {
@@ -313,10 +346,30 @@ fn campaign(
     let start = Instant::now();
     let start_ms = now_ms();
     let mut status = Status::default();
-    let (results, crash_times) = std::thread::scope(|scope| -> Result<_> {
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (results, crash_times, miri, fuzzed) = std::thread::scope(|scope| -> Result<_> {
         let (tx, rx) = mpsc::channel::<Queued>();
         let worker_bar = bar.clone();
         let worker = scope.spawn(|| queue(ctx, &settings, rx, worker_bar, ctx.json));
+        let miri_worker = (!args.no_miri).then(|| {
+            let beside = MiriBeside {
+                ctx,
+                target,
+                seeded,
+                dirs: if args.no_seeds {
+                    vec![corpus.clone()]
+                } else {
+                    vec![corpus.clone(), seeds.clone()]
+                },
+                findings: findings_dir.clone(),
+                deadline: start + args.time,
+                stop: &stop,
+                tx: tx.clone(),
+                bar: bar.clone(),
+                start,
+            };
+            scope.spawn(move || beside.run())
+        });
         for input in backlog {
             let _ = tx.send(Queued {
                 input,
@@ -346,13 +399,17 @@ fn campaign(
             &mut crash_times,
             &tx,
         );
+        let fuzzed = start.elapsed();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let miri = miri_worker.map(|w| w.join().expect("the Miri worker does not panic"));
         drop(tx);
         bar.finish_and_clear();
         let results = worker.join().expect("the queue does not panic");
         fuzzing?;
-        Ok((results, crash_times))
+        Ok((results, crash_times, miri, Some(fuzzed)))
     })?;
-    let elapsed = start.elapsed();
+    let wall = start.elapsed();
+    let elapsed = fuzzed.unwrap_or(wall);
     if !ctx.json {
         eprintln!(
             "{}",
@@ -365,6 +422,7 @@ fn campaign(
         target: target.to_owned(),
         seeded_bug: seeded.map(str::to_owned),
         seconds: elapsed.as_secs_f64(),
+        wall_seconds: wall.as_secs_f64(),
         execs: status.execs,
         exec_per_sec: (status.execs as f64 / elapsed.as_secs_f64().max(0.001)) as u64,
         coverage: status.cov,
@@ -375,7 +433,141 @@ fn campaign(
             .min_by(f64::total_cmp),
         recovered: recovered_count,
         failures,
+        miri,
     })
+}
+
+/// What Miri did beside a campaign.
+#[derive(Debug, Default, Serialize)]
+struct MiriStats {
+    /// Corpus entries replayed to the end under Stacked Borrows.
+    stacked_borrows: usize,
+    /// Under Tree Borrows.
+    tree_borrows: usize,
+    /// Seconds spent replaying (building excluded).
+    seconds: f64,
+    /// Why Miri stopped early, if it did.
+    error: Option<String>,
+}
+
+impl MiriStats {
+    fn per_second(&self) -> f64 {
+        (self.stacked_borrows + self.tree_borrows) as f64 / self.seconds.max(0.001)
+    }
+}
+
+/// Corpus entries replayed under Miri at a time: small enough to follow libFuzzer's new entries
+/// closely, large enough to pay one Miri start-up for several.
+const MIRI_BATCH: usize = 8;
+
+/// Miri beside a campaign: replays the corpus entries libFuzzer adds (and the seeds), under
+/// both aliasing models, those bringing op pairs not replayed yet first, until the campaign
+/// ends. Aliasing violations never crash natively: this is how a campaign finds them.
+struct MiriBeside<'a> {
+    ctx: &'a Ctx,
+    target: &'a str,
+    seeded: Option<&'a str>,
+    dirs: Vec<PathBuf>,
+    findings: PathBuf,
+    deadline: Instant,
+    stop: &'a std::sync::atomic::AtomicBool,
+    tx: mpsc::Sender<Queued>,
+    bar: ProgressBar,
+    start: Instant,
+}
+
+impl MiriBeside<'_> {
+    fn run(self) -> MiriStats {
+        let mut stats = MiriStats::default();
+        if let Err(e) = self.sweep(&mut stats) {
+            let message = format!("{e:#}");
+            self.say(&format!("{}: Miri stopped: {message}", self.target));
+            stats.error = Some(message);
+        }
+        stats
+    }
+
+    fn say(&self, line: &str) {
+        if self.ctx.json {
+            return;
+        }
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Relaxed) || Instant::now() >= self.deadline
+    }
+
+    fn sweep(&self, stats: &mut MiriStats) -> Result<()> {
+        let project = &self.ctx.project;
+        let builds = Builds::new(project);
+        builds.miri()?;
+        let mut seen: HashSet<PathBuf> = HashSet::new();
+        let mut pending: Vec<miri_sweep::Decoded> = Vec::new();
+        let mut novelty = miri_sweep::Novelty::default();
+        while !self.stopped() {
+            let new: Vec<PathBuf> = self
+                .dirs
+                .iter()
+                .filter_map(|d| std::fs::read_dir(d).ok())
+                .flat_map(|entries| entries.flatten().map(|e| e.path()))
+                .filter(|p| p.is_file() && !seen.contains(p))
+                .collect();
+            seen.extend(new.iter().cloned());
+            pending.extend(miri_sweep::decode(&builds, self.target, &new)?);
+            let batch = novelty.pick(&mut pending, MIRI_BATCH);
+            if batch.is_empty() {
+                std::thread::sleep(Duration::from_millis(500));
+                continue;
+            }
+            for engine in [Engine::MiriSb, Engine::MiriTb] {
+                if self.stopped() {
+                    break;
+                }
+                let began = Instant::now();
+                let swept = miri_sweep::replay(
+                    project,
+                    &builds,
+                    engine,
+                    self.target,
+                    &batch,
+                    self.seeded,
+                    self.deadline,
+                )?;
+                stats.seconds += began.elapsed().as_secs_f64();
+                match engine {
+                    Engine::MiriSb => stats.stacked_borrows += swept.replayed(),
+                    _ => stats.tree_borrows += swept.replayed(),
+                }
+                for input in swept.failed {
+                    let name = format!("miri-{engine}-{}", short_name(&input));
+                    let dest = self.findings.join(name);
+                    if !dest.exists() {
+                        std::fs::copy(&input, &dest)
+                            .with_context(|| format!("storing {}", dest.display()))?;
+                    }
+                    self.say(&format!(
+                        "{}: {} new failure ({engine}, beside the campaign): {}",
+                        self.target,
+                        clock(self.start.elapsed()),
+                        short_name(&input)
+                    ));
+                    let _ = self.tx.send(Queued {
+                        input: Input::File {
+                            case: dest,
+                            quick: vec![engine],
+                        },
+                        found_at_ms: Some(now_ms()),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What the fuzzing loop needs to start libFuzzer.
@@ -505,11 +697,17 @@ fn fuzz_loop(
     }
 }
 
-/// A crash file, first replayed natively and with AddressSanitizer (the fuzz target's engines).
+/// A finding file: a crash file is first replayed natively and with AddressSanitizer (the fuzz
+/// target's engines); one Miri found beside a campaign (`miri-miri-sb-...`) under that Miri.
 fn crash_input(file: &Path) -> Input {
+    let name = short_name(file);
+    let quick = [Engine::MiriSb, Engine::MiriTb]
+        .into_iter()
+        .find(|e| name.starts_with(&format!("miri-{e}-")))
+        .map_or_else(|| vec![Engine::Native, Engine::Asan], |e| vec![e]);
     Input::File {
         case: file.to_path_buf(),
-        quick: vec![Engine::Native, Engine::Asan],
+        quick,
     }
 }
 
@@ -714,9 +912,9 @@ fn unprocessed_files(findings_dir: &Path) -> Result<Vec<PathBuf>> {
         .map(|e| e.path())
         .filter(|p| {
             p.is_file()
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| libfuzzer::is_finding(n) && !n.contains('.'))
+                && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    (libfuzzer::is_finding(n) || n.starts_with("miri-")) && !n.contains('.')
+                })
         })
         .collect();
     files.sort();

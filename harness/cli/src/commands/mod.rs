@@ -9,6 +9,7 @@ use lockstep::SeededBugInfo;
 use crate::builds::Builds;
 use crate::project::Project;
 
+pub mod accept;
 pub mod corpus;
 pub mod fuzz;
 pub mod info;

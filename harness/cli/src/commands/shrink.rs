@@ -165,6 +165,7 @@ pub fn shrink(
     };
     let budget = Budget {
         max_attempts: max_attempts.unwrap_or(default_attempts),
+        deadline: Some(std::time::Instant::now() + limits.shrink),
     };
     let in_process = if engine == Engine::Native {
         shrink_in_process(builds, target, case, seeded_bug, budget, limits)?

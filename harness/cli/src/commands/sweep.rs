@@ -1,7 +1,6 @@
 //! `lockstep sweep`: replay the minimised fuzz corpus under Miri, to find undefined behaviour
 //! that never crashes natively (aliasing violations above all), and process what it finds.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
@@ -13,8 +12,9 @@ use super::triage::{EngineArgs, short_name};
 use super::{Ctx, status};
 use crate::builds::Builds;
 use crate::commands::corpus::Stored;
-use crate::engines::{self, Engine, Verdict};
+use crate::engines::Engine;
 use crate::libfuzzer;
+use crate::miri_sweep;
 use crate::pipeline::{self, CorpusIndex, Input, Processed, Settings};
 use crate::process;
 use crate::triage;
@@ -75,13 +75,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     let deadline = start + args.budget;
 
     let minimised = tempfile::tempdir().context("creating a directory for the minimised corpus")?;
-    let inputs = minimise(
-        ctx,
-        &builds,
-        &args.target,
-        seeded.is_some(),
-        minimised.path(),
-    )?;
+    let inputs = minimise(ctx, &builds, &args.target, minimised.path())?;
     let found_dir = project.campaign_dir("findings", &args.target, seeded);
     std::fs::create_dir_all(&found_dir)
         .with_context(|| format!("creating {}", found_dir.display()))?;
@@ -97,8 +91,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         let share = left / u32::try_from(models.len() - i).unwrap_or(1);
         let model_deadline = Instant::now() + share;
         let spinner = ui::spinner(format!("sweeping {} inputs under {engine}", inputs.len()));
-        let model_sweep = sweep_model(
-            ctx,
+        let model_sweep = miri_sweep::replay(
+            project,
             &builds,
             engine,
             &args.target,
@@ -107,7 +101,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
             model_deadline,
         )?;
         spinner.finish_and_clear();
-        swept.push((engine, model_sweep.passed));
+        swept.push((engine, model_sweep.replayed()));
         if let (None, Some(at)) = (first_finding, model_sweep.first_failure) {
             first_finding = Some(at.duration_since(start).as_secs_f64());
         }
@@ -173,13 +167,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
 }
 
 /// The fuzz corpus and the seeds, minimised by coverage with libFuzzer's merge, into `into`.
-fn minimise(
-    ctx: &Ctx,
-    builds: &Builds<'_>,
-    target: &str,
-    seeded: bool,
-    into: &Path,
-) -> Result<Vec<PathBuf>> {
+fn minimise(ctx: &Ctx, builds: &Builds<'_>, target: &str, into: &Path) -> Result<Vec<PathBuf>> {
     let project = &ctx.project;
     let sources: Vec<PathBuf> = [
         project.fuzz_dir.join("corpus").join(target),
@@ -193,7 +181,7 @@ fn minimise(
             "nothing to sweep for {target}: its fuzz corpus is empty and it has no seeds (run `lockstep fuzz {target}` first)"
         );
     }
-    let bin = builds.fuzz_target(target, seeded)?;
+    let bin = builds.fuzz_target(target)?;
     let spinner = ui::spinner(format!("minimising the {target} corpus"));
     let mut cmd = Command::new(&bin);
     cmd.current_dir(&project.root)
@@ -209,104 +197,15 @@ fn minimise(
             last.into_iter().rev().collect::<Vec<_>>().join("\n")
         );
     }
-    let mut inputs: Vec<(u64, PathBuf)> = std::fs::read_dir(into)?
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(into)?
         .flatten()
-        .map(|e| (e.metadata().map_or(0, |m| m.len()), e.path()))
+        .map(|e| e.path())
         .collect();
-    // Smallest first: under Miri an input costs time in proportion to its ops, so a budget
-    // covers the most inputs this way.
     inputs.sort();
-    Ok(inputs.into_iter().map(|(_, path)| path).collect())
-}
-
-/// What one model's sweep did.
-#[derive(Default)]
-struct ModelSweep {
-    /// Inputs that ran to the end and passed.
-    passed: usize,
-    /// Inputs that failed.
-    failed: Vec<PathBuf>,
-    /// Whether the deadline stopped the sweep.
-    timed_out: bool,
-    /// When the first failure was seen.
-    first_failure: Option<Instant>,
-}
-
-impl ModelSweep {
-    fn fail(&mut self, input: &Path) {
-        self.failed.push(input.to_path_buf());
-        self.first_failure.get_or_insert_with(Instant::now);
-    }
-}
-
-/// Replays `inputs` under one Miri engine, in batches: one process runs input after input until
-/// it stops on undefined behaviour, which names the input it was on.
-fn sweep_model(
-    ctx: &Ctx,
-    builds: &Builds<'_>,
-    engine: Engine,
-    target: &str,
-    inputs: &[PathBuf],
-    seeded: Option<&str>,
-    deadline: Instant,
-) -> Result<ModelSweep> {
-    let mut replay = builds.miri()?.clone();
-    if let Some(id) = seeded {
-        replay.env.push(("LOCKSTEP_SEEDED_BUG".into(), id.into()));
-    }
-    let model = engine.model().expect("a Miri engine");
-    let limits = engines::Limits::default();
-    let mut sweep = ModelSweep::default();
-    let mut next = 0;
-    while next < inputs.len() {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            sweep.timed_out = true;
-            return Ok(sweep);
-        }
-        let mut args: Vec<OsString> = vec!["--json".into(), target.into()];
-        args.extend(inputs[next..].iter().map(|p| p.clone().into_os_string()));
-        let mut cmd = replay.command(model, &args).map_err(anyhow::Error::msg)?;
-        let done = process::run(&mut cmd, remaining)?;
-        // One JSON report per input that ran to the end, in order.
-        let reports: Vec<lockstep::Report> = done
-            .stdout
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
-        for (i, report) in reports.iter().enumerate() {
-            if report.passed() {
-                sweep.passed += 1;
-            } else {
-                sweep.fail(&inputs[next + i]);
-            }
-        }
-        next += reports.len();
-        if done.timed_out() {
-            sweep.timed_out = true;
-            return Ok(sweep);
-        }
-        match engines::judge(&ctx.project, engine, &done, limits) {
-            Verdict::Fail(f)
-                if next < inputs.len()
-                    && !reports
-                        .iter()
-                        .any(|r| r.signature().as_deref() == Some(&f.signature())) =>
-            {
-                // Miri stopped on the input after the last report.
-                sweep.fail(&inputs[next]);
-                next += 1;
-            }
-            Verdict::Error { message } if next < inputs.len() => {
-                bail!(
-                    "{engine} could not replay {}: {message}",
-                    inputs[next].display()
-                );
-            }
-            _ => {}
-        }
-    }
-    Ok(sweep)
+    // The inputs that bring op pairs not yet replayed first, shorter ones first among equals:
+    // a budget too small for all of them covers the most kinds of interaction.
+    let decoded = miri_sweep::decode(builds, target, &inputs)?;
+    Ok(miri_sweep::Novelty::default().order(decoded))
 }
 
 fn render(sweep: &Sweep, elapsed: Duration) -> String {

@@ -29,6 +29,10 @@ pub struct EngineArgs {
     /// Time limit for one Miri replay, in seconds.
     #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     pub miri_timeout: u64,
+    /// Time limit for shrinking one case, in seconds: a shrink under ASan or Miri runs a
+    /// process per candidate, and what it reached by then is kept.
+    #[arg(long, default_value_t = 180, value_name = "SECONDS")]
+    pub shrink_timeout: u64,
     /// Switch this seeded bug on; repeat it (or give a comma-separated list) to switch on
     /// several at once.
     #[arg(long, value_name = "ID", value_delimiter = ',')]
@@ -41,6 +45,7 @@ impl EngineArgs {
         Limits {
             native: Duration::from_secs(self.timeout),
             miri: Duration::from_secs(self.miri_timeout),
+            shrink: Duration::from_secs(self.shrink_timeout),
         }
     }
 }

@@ -1,0 +1,262 @@
+//! Replaying fuzzer inputs under Miri, many per process, the inputs that bring op pairs not yet
+//! replayed first: what `lockstep sweep` does over a minimised corpus and what a campaign does
+//! beside libFuzzer over the new corpus entries.
+//!
+//! Under Miri every instruction is interpreted, so each replay runs the subject alone
+//! (`replay --subject-only`): the model and the comparisons already ran natively, and only the
+//! subject's undefined behaviour is what Miri is there to see.
+
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::builds::Builds;
+use crate::engines::{self, Engine, Verdict};
+use crate::process;
+use crate::project::Project;
+
+/// What replaying a list of inputs under one Miri engine did.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Inputs that ran to the end and passed.
+    pub passed: usize,
+    /// Inputs Miri (or the harness) failed.
+    pub failed: Vec<PathBuf>,
+    /// Whether the deadline stopped it.
+    pub timed_out: bool,
+    /// When the first failure was seen.
+    pub first_failure: Option<Instant>,
+    /// Inputs the replay refused (not a case of this target: a mutated trace, say), with why.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+impl Batch {
+    fn fail(&mut self, input: &Path) {
+        self.failed.push(input.to_path_buf());
+        self.first_failure.get_or_insert_with(Instant::now);
+    }
+
+    /// Inputs replayed to the end (passed or failed).
+    pub fn replayed(&self) -> usize {
+        self.passed + self.failed.len()
+    }
+}
+
+/// Replays `inputs` of `target` under the Miri `engine`, subject only, until `deadline`: one
+/// process runs input after input until Miri stops on undefined behaviour, which names the
+/// input it was on; the next process starts after it.
+pub fn replay(
+    project: &Project,
+    builds: &Builds<'_>,
+    engine: Engine,
+    target: &str,
+    inputs: &[PathBuf],
+    seeded: Option<&str>,
+    deadline: Instant,
+) -> Result<Batch> {
+    let mut replay = builds.miri()?.clone();
+    if let Some(id) = seeded {
+        replay.env.push(("LOCKSTEP_SEEDED_BUG".into(), id.into()));
+    }
+    let model = engine.model().context("a Miri engine")?;
+    let limits = engines::Limits::default();
+    let mut batch = Batch::default();
+    let mut next = 0;
+    while next < inputs.len() {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            batch.timed_out = true;
+            return Ok(batch);
+        }
+        let mut args: Vec<OsString> = vec!["--json".into(), "--subject-only".into(), target.into()];
+        args.extend(inputs[next..].iter().map(|p| p.clone().into_os_string()));
+        let mut cmd = replay.command(model, &args).map_err(anyhow::Error::msg)?;
+        let done = process::run(&mut cmd, remaining)?;
+        // One JSON report per input that ran to the end, in order.
+        let reports: Vec<lockstep::Report> = done
+            .stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        for (i, report) in reports.iter().enumerate() {
+            if report.passed() {
+                batch.passed += 1;
+            } else {
+                batch.fail(&inputs[next + i]);
+            }
+        }
+        next += reports.len();
+        if done.timed_out() {
+            batch.timed_out = true;
+            return Ok(batch);
+        }
+        match engines::judge(project, engine, &done, limits) {
+            Verdict::Fail(f)
+                if next < inputs.len()
+                    && !reports
+                        .iter()
+                        .any(|r| r.signature().as_deref() == Some(&f.signature())) =>
+            {
+                // Miri stopped on the input after the last report.
+                batch.fail(&inputs[next]);
+                next += 1;
+            }
+            Verdict::Error { message } if next < inputs.len() => {
+                // One input the replay refuses must not stop the rest.
+                batch.skipped.push((inputs[next].clone(), message));
+                next += 1;
+            }
+            _ => {}
+        }
+    }
+    Ok(batch)
+}
+
+/// An input with the op variants it decodes to.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// The input file.
+    pub path: PathBuf,
+    /// Its op variants, in order.
+    pub variants: Vec<String>,
+}
+
+/// Decodes `inputs` into op variants with the native replay binary, in one process when every
+/// input is a case of `target`; inputs that are not (a fuzzer's mutation of a trace that is no
+/// longer one, say) are left out.
+pub fn decode(builds: &Builds<'_>, target: &str, inputs: &[PathBuf]) -> Result<Vec<Decoded>> {
+    match decode_all(builds, target, inputs) {
+        Ok(decoded) => Ok(decoded),
+        Err(_) if inputs.len() > 1 => Ok(inputs
+            .iter()
+            .filter_map(|i| decode_all(builds, target, std::slice::from_ref(i)).ok())
+            .flatten()
+            .collect()),
+        Err(_) => Ok(Vec::new()),
+    }
+}
+
+fn decode_all(builds: &Builds<'_>, target: &str, inputs: &[PathBuf]) -> Result<Vec<Decoded>> {
+    if inputs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = Command::new(builds.native_replay()?)
+        .arg("trace")
+        .arg(target)
+        .args(inputs)
+        .env_remove("LOCKSTEP_SEEDED_BUG")
+        .output()
+        .context("decoding inputs with the replay binary")?;
+    if !out.status.success() {
+        bail!(
+            "decoding inputs: {}",
+            process::last_words(&String::from_utf8_lossy(&out.stderr))
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let traces: Vec<&str> = text.split(lockstep::trace::HEADER).skip(1).collect();
+    if traces.len() != inputs.len() {
+        bail!(
+            "decoding {} inputs gave {} traces",
+            inputs.len(),
+            traces.len()
+        );
+    }
+    Ok(inputs
+        .iter()
+        .zip(traces)
+        .map(|(path, trace)| Decoded {
+            path: path.clone(),
+            variants: lockstep::trace::op_lines(trace)
+                .iter()
+                .map(|l| lockstep::trace::op_variant(l).to_owned())
+                .collect(),
+        })
+        .collect())
+}
+
+/// The op pairs (a variant and the one after it, and each variant alone) replayed so far.
+#[derive(Debug, Default)]
+pub struct Novelty {
+    seen: HashSet<(String, String)>,
+}
+
+impl Novelty {
+    fn pairs(variants: &[String]) -> HashSet<(String, String)> {
+        let mut pairs: HashSet<(String, String)> = variants
+            .windows(2)
+            .map(|w| (w[0].clone(), w[1].clone()))
+            .collect();
+        pairs.extend(variants.iter().map(|v| (v.clone(), String::new())));
+        pairs
+    }
+
+    /// Orders `inputs` so that each next one brings the most pairs not seen yet, the shorter
+    /// first among equals (greedy set cover), and counts their pairs as seen.
+    pub fn order(&mut self, mut inputs: Vec<Decoded>) -> Vec<PathBuf> {
+        let n = inputs.len();
+        self.pick(&mut inputs, n)
+    }
+
+    /// Takes the `n` inputs of `pending` that come first by [`Novelty::order`], counting their
+    /// pairs as seen; the rest stay pending.
+    pub fn pick(&mut self, pending: &mut Vec<Decoded>, n: usize) -> Vec<PathBuf> {
+        let mut picked = Vec::with_capacity(n.min(pending.len()));
+        while picked.len() < n && !pending.is_empty() {
+            // Most new pairs, then fewest ops, then the path: the same order every time.
+            let best = (0..pending.len())
+                .min_by_key(|&i| {
+                    let new = Self::pairs(&pending[i].variants)
+                        .iter()
+                        .filter(|p| !self.seen.contains(*p))
+                        .count();
+                    (
+                        std::cmp::Reverse(new),
+                        pending[i].variants.len(),
+                        &pending[i].path,
+                    )
+                })
+                .expect("not empty");
+            let decoded = pending.swap_remove(best);
+            self.seen.extend(Self::pairs(&decoded.variants));
+            picked.push(decoded.path);
+        }
+        picked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoded(name: &str, variants: &[&str]) -> Decoded {
+        Decoded {
+            path: PathBuf::from(name),
+            variants: variants.iter().map(|v| (*v).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn inputs_with_new_op_pairs_come_first() {
+        let mut novelty = Novelty::default();
+        let order = novelty.order(vec![
+            decoded("long-and-old", &["Push", "Push", "Push", "Push"]),
+            decoded("new-pair", &["Push", "CursorFromPtr", "Remove"]),
+            decoded("same-again", &["Push", "CursorFromPtr", "Remove"]),
+            decoded("short", &["Push"]),
+        ]);
+        let names: Vec<&str> = order.iter().map(|p| p.to_str().unwrap()).collect();
+        // `long-and-old` still brings Push-Push; the other two bring nothing, shorter first.
+        assert_eq!(names, ["new-pair", "long-and-old", "short", "same-again"]);
+        // What is seen stays seen: the same input later brings nothing new.
+        let again = novelty.order(vec![
+            decoded("old", &["Push", "CursorFromPtr"]),
+            decoded("fresh", &["Pop", "Pop"]),
+        ]);
+        assert_eq!(again[0], PathBuf::from("fresh"));
+    }
+}
