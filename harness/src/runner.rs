@@ -481,6 +481,27 @@ impl<S: Spec> Run<'_, S> {
     }
 }
 
+/// The outcome of a run of `ops` that failed at `phase`: the ops up to and including the
+/// failing one.
+fn failed<Op: Clone>(
+    ops: &[Op],
+    phase: Phase,
+    kind: FailureKind,
+    after_injected_panic: bool,
+) -> Outcome<Op> {
+    let upto = match phase {
+        Phase::Start => 0,
+        Phase::Step(i) => i + 1,
+        Phase::End => ops.len(),
+    };
+    Outcome::Fail(Failure {
+        kind,
+        phase,
+        ops: ops[..upto].to_vec(),
+        after_injected_panic,
+    })
+}
+
 /// Steps compared at full frequency before the comparisons thin out.
 const FULL_RATE_STEPS: usize = 256;
 
@@ -507,19 +528,7 @@ fn compares_state(step: usize, every: usize) -> bool {
 /// require every tracked value to be dropped exactly once.
 pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
     ledger::begin_run();
-    let fail = |phase: Phase, kind: FailureKind, after_injected_panic: bool| {
-        let upto = match phase {
-            Phase::Start => 0,
-            Phase::Step(i) => i + 1,
-            Phase::End => ops.len(),
-        };
-        Outcome::Fail(Failure {
-            kind,
-            phase,
-            ops: ops[..upto].to_vec(),
-            after_injected_panic,
-        })
-    };
+    let fail = |phase, kind, after_injected_panic| failed(ops, phase, kind, after_injected_panic);
 
     let model = match on_side(Side::Model, None, &mut false, S::new_model) {
         Ok(Applied::Returned(model)) => model,
@@ -596,19 +605,7 @@ pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
 /// broken invariant.
 pub fn run_subject<S: Spec>(ops: &[S::Op]) -> Outcome<S::Op> {
     ledger::begin_run();
-    let fail = |phase: Phase, kind: FailureKind| {
-        let upto = match phase {
-            Phase::Start => 0,
-            Phase::Step(i) => i + 1,
-            Phase::End => ops.len(),
-        };
-        Outcome::Fail(Failure {
-            kind,
-            phase,
-            ops: ops[..upto].to_vec(),
-            after_injected_panic: false,
-        })
-    };
+    let fail = |phase, kind| failed(ops, phase, kind, false);
     let mut subject = match on_side(Side::Subject, None, &mut false, S::new_subject) {
         Ok(Applied::Returned(subject)) => subject,
         Ok(Applied::Injected(_)) => unreachable!("no plan is armed at the start"),

@@ -1,16 +1,13 @@
 //! Bad input and missing tools: every one gets a one-line error with the fix and a non-zero exit,
 //! never a panic. These run the real `lockstep` binary on this repository's workspace.
 
+mod common;
+
+use common::workspace;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 fn lockstep(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lockstep"));

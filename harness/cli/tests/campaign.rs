@@ -5,18 +5,14 @@
 //! `--stop-on-first` stops at the first failure. One test, run in order: the steps share the
 //! seeded campaign's directories.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{report, workspace};
+
 use std::process::{Command, Output};
 
 const BUG: &str = "raw_buf-drain-inclusive";
 const CASE: &str = "raw_buf-drain-inclusive-7531903d";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 fn fuzz(extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lockstep"))
@@ -26,15 +22,6 @@ fn fuzz(extra: &[&str]) -> Output {
         .args(extra)
         .output()
         .unwrap()
-}
-
-fn report(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]

@@ -2,17 +2,14 @@
 //! file is in `fuzz/findings/` already, or the next campaign recovers it from where libFuzzer
 //! wrote it.
 
+mod common;
+
+use common::workspace;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 fn names(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)

@@ -2,17 +2,14 @@
 //! as committed and fails once what the case expects is changed. Runs the real binary on a copy
 //! of one committed case (`--corpora`), so the repository's corpus is never touched.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{report, workspace};
+
+use std::path::Path;
 use std::process::Output;
 
 const CASE: &str = "raw_buf-drain-inclusive-7531903d";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 /// `corpora/raw_buf/regressions/CASE.*` copied into a fresh corpora directory.
 fn corpora_with_the_case() -> tempfile::TempDir {
@@ -52,15 +49,6 @@ fn edit_meta(corpora: &Path, from: &str, to: &str) {
         meta.display()
     );
     std::fs::write(&meta, text.replace(from, to)).unwrap();
-}
-
-fn report(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]

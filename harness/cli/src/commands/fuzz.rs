@@ -478,6 +478,7 @@ struct MiriBeside<'a> {
 
 impl MiriBeside<'_> {
     fn run(self) -> MiriStats {
+        crate::process::yield_to_the_fuzzer();
         let mut stats = MiriStats::default();
         if let Err(e) = self.sweep(&mut stats) {
             let message = format!("{e:#}");
@@ -635,6 +636,14 @@ fn fuzz_loop(
             for file in &collector.collected[crashes_before..] {
                 crash_times.insert(file.clone(), now_ms());
                 found_any = true;
+                announce(
+                    bar,
+                    run.json,
+                    run.target,
+                    start,
+                    &short_name(file),
+                    "the fuzzer's crash file; triaging it beside the campaign",
+                );
                 let _ = tx.send(Queued {
                     input: crash_input(file),
                     found_at_ms: Some(now_ms()),
@@ -743,6 +752,7 @@ fn queue(
     bar: ProgressBar,
     json: bool,
 ) -> Vec<(Queued, Result<Processed, String>)> {
+    crate::process::yield_to_the_fuzzer();
     let builds = Builds::new(&ctx.project);
     let mut index: Option<CorpusIndex> = None;
     let mut earlier = Vec::new();
@@ -935,10 +945,16 @@ fn spawn(run: &FuzzRun<'_>, remaining: Duration) -> Result<Child> {
     if !args.stop_on_first {
         // Fork mode: a sanitizer report, a timeout or an out-of-memory ends one job, and the
         // campaign goes on with the next. Failures the harness sees never end a job.
+        // -detect_leaks=0: libFuzzer's leak check after each input would end a job on every
+        // input that leaks, when the harness already caught (and recorded, or knows) the leak
+        // of the tracked values; a leaking bug in front would then keep the campaign from
+        // everything behind it. Leaks of other memory are still found: Miri beside the campaign
+        // checks for leaks, and LeakSanitizer does when a finding is triaged.
         cmd.arg(format!("-fork={}", args.jobs)).args([
             "-ignore_crashes=1",
             "-ignore_timeouts=1",
             "-ignore_ooms=1",
+            "-detect_leaks=0",
         ]);
         cmd.env(found::FINDINGS_ENV, run.found_dir)
             .env(found::KNOWN_ENV, run.known_file)
