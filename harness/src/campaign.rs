@@ -250,7 +250,10 @@ pub(crate) fn handle<Op: std::fmt::Debug>(
             }
         }
         sink.known.insert(signature);
-        sink.last_flush = Instant::now() - FLUSH_EVERY;
+        // Write the counts out now, with the new record.
+        sink.last_flush = Instant::now()
+            .checked_sub(FLUSH_EVERY)
+            .unwrap_or_else(Instant::now);
         Handled::Continue
     };
     if sink.last_flush.elapsed() >= FLUSH_EVERY {

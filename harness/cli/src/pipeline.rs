@@ -53,7 +53,8 @@ pub enum Input {
     File {
         /// The file.
         case: PathBuf,
-        /// The engines that may have seen it, cheapest first (the first that fails names it).
+        /// The engines that may have seen it, the one that did most likely first: the first
+        /// that fails names it.
         quick: Vec<Engine>,
     },
 }
@@ -205,7 +206,7 @@ pub fn process(
             ..
         } => Some((Engine::Native, signature.clone(), *severity)),
         Input::File { quick, .. } => {
-            let quick = triage::triage(
+            let triaged = triage::triage(
                 project,
                 builds,
                 target,
@@ -214,11 +215,11 @@ pub fn process(
                 settings.seeded_bug,
                 settings.limits,
             )?;
-            // The cheapest engine that fails names it: the one that would have stopped a fuzzer.
-            quick
-                .verdicts
-                .iter()
-                .find_map(|(e, v)| v.finding().map(|f| (*e, f.signature(), f.severity())))
+            // The first of `quick` that fails names it: the engine that saw it first.
+            quick.iter().find_map(|e| {
+                let f = triaged.verdicts.get(e)?.finding()?;
+                Some((*e, f.signature(), f.severity()))
+            })
         }
     };
     let Some((engine, first_signature, first_severity)) = first else {
@@ -247,8 +248,18 @@ pub fn process(
         return Ok(p);
     }
     if let Some(stored) = index.find(&first_signature) {
-        let mut p =
-            Processed::unprocessed(case, first, stored.meta.signature.clone(), first_severity);
+        // Memory safety when any engine saw undefined behaviour when it was stored.
+        let ub = stored
+            .meta
+            .seen
+            .values()
+            .any(|c| c.severity() == Severity::MemorySafety);
+        let severity = if ub {
+            Severity::MemorySafety
+        } else {
+            first_severity
+        };
+        let mut p = Processed::unprocessed(case, first, stored.meta.signature.clone(), severity);
         p.known = true;
         p.classes = lockstep::finding::grouped(&stored.meta.seen);
         p.seeded_bug.clone_from(&stored.meta.seeded_bug);

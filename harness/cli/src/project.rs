@@ -154,11 +154,14 @@ impl Project {
         }
     }
 
-    /// `path` relative to the workspace root, when it is inside it.
+    /// `path` relative to the workspace root, when it is inside it (std's backtraces write
+    /// workspace files as `./structures/src/...`: the same file as `structures/src/...`).
     pub fn relative<'a>(&self, path: &'a str) -> &'a str {
         let root = self.root.to_string_lossy();
-        path.strip_prefix(root.as_ref())
-            .map_or(path, |p| p.trim_start_matches('/'))
+        let path = path
+            .strip_prefix(root.as_ref())
+            .map_or(path, |p| p.trim_start_matches('/'));
+        path.strip_prefix("./").unwrap_or(path)
     }
 
     /// Whether a source file (absolute or relative to the root) belongs to a crate under test.

@@ -706,14 +706,16 @@ fn fuzz_loop(
     }
 }
 
-/// A finding file: a crash file is first replayed natively and with AddressSanitizer (the fuzz
-/// target's engines); one Miri found beside a campaign (`miri-miri-sb-...`) under that Miri.
+/// A finding file: a crash file is replayed with AddressSanitizer, then natively (a crash means
+/// the sanitizer fired before any check of the harness failed: a native replay may run on past
+/// the bad access and fail later, another way); one Miri found beside a campaign
+/// (`miri-miri-sb-...`) under that Miri.
 fn crash_input(file: &Path) -> Input {
     let name = short_name(file);
     let quick = [Engine::MiriSb, Engine::MiriTb]
         .into_iter()
         .find(|e| name.starts_with(&format!("miri-{e}-")))
-        .map_or_else(|| vec![Engine::Native, Engine::Asan], |e| vec![e]);
+        .map_or_else(|| vec![Engine::Asan, Engine::Native], |e| vec![e]);
     Input::File {
         case: file.to_path_buf(),
         quick,

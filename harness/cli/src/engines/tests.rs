@@ -185,3 +185,19 @@ fn a_non_unwinding_panic_is_an_abort_where_it_was_raised() {
         f.summary
     );
 }
+
+/// std's backtraces write workspace files as `./structures/...`; a signature names the file the
+/// same way whoever wrote it.
+#[test]
+fn dot_slash_paths_are_the_same_file() {
+    let p = project();
+    assert_eq!(
+        p.relative("./structures/src/a.rs:5"),
+        "structures/src/a.rs:5"
+    );
+    assert_eq!(
+        p.relative("/ws/structures/src/a.rs:5"),
+        "structures/src/a.rs:5"
+    );
+    assert!(p.is_subject_file("./structures/src/a.rs"));
+}
