@@ -195,8 +195,8 @@ impl Novelty {
         pairs
     }
 
-    /// Orders `inputs` so that each next one brings the most pairs not seen yet, the shorter
-    /// first among equals (greedy set cover), and counts their pairs as seen.
+    /// Orders `inputs` so that each next one brings the most pairs not seen yet per op, the
+    /// shorter first among equals (greedy set cover), and counts their pairs as seen.
     pub fn order(&mut self, mut inputs: Vec<Decoded>) -> Vec<PathBuf> {
         let n = inputs.len();
         self.pick(&mut inputs, n)
@@ -207,16 +207,18 @@ impl Novelty {
     pub fn pick(&mut self, pending: &mut Vec<Decoded>, n: usize) -> Vec<PathBuf> {
         let mut picked = Vec::with_capacity(n.min(pending.len()));
         while picked.len() < n && !pending.is_empty() {
-            // Most new pairs, then fewest ops, then the path: the same order every time.
+            // Most new pairs per op (under Miri an input costs time in proportion to its ops),
+            // then fewest ops, then the path: the same order every time.
             let best = (0..pending.len())
                 .min_by_key(|&i| {
                     let new = Self::pairs(&pending[i].variants)
                         .iter()
                         .filter(|p| !self.seen.contains(*p))
                         .count();
+                    let ops = pending[i].variants.len();
                     (
-                        std::cmp::Reverse(new),
-                        pending[i].variants.len(),
+                        std::cmp::Reverse(new * 1024 / (ops + 1)),
+                        ops,
                         &pending[i].path,
                     )
                 })

@@ -279,7 +279,6 @@ fn campaign(
     seeded: Option<&str>,
 ) -> Result<Campaign> {
     let project = &ctx.project;
-    let bin = builds.fuzz_target(target)?;
     let scratch = if args.fresh {
         Some(tempfile::tempdir().context("creating a scratch corpus")?)
     } else {
@@ -343,10 +342,11 @@ fn campaign(
         accepted: &accepted,
     };
     let bar = progress_bar(target, args.time);
-    let start = Instant::now();
-    let start_ms = now_ms();
     let mut status = Status::default();
     let stop = std::sync::atomic::AtomicBool::new(false);
+    // When fuzzing starts: the workers start before the fuzz target is built, so the builds
+    // they need (Miri's above all) overlap its build instead of the campaign.
+    let started: std::sync::OnceLock<(Instant, u64)> = std::sync::OnceLock::new();
     let (results, crash_times, miri, fuzzed) = std::thread::scope(|scope| -> Result<_> {
         let (tx, rx) = mpsc::channel::<Queued>();
         let worker_bar = bar.clone();
@@ -362,11 +362,11 @@ fn campaign(
                     vec![corpus.clone(), seeds.clone()]
                 },
                 findings: findings_dir.clone(),
-                deadline: start + args.time,
+                budget: args.time,
                 stop: &stop,
                 tx: tx.clone(),
                 bar: bar.clone(),
-                start,
+                started: &started,
             };
             scope.spawn(move || beside.run())
         });
@@ -377,37 +377,41 @@ fn campaign(
             });
         }
         let mut crash_times = BTreeMap::new();
-        let fuzzing = fuzz_loop(
-            FuzzRun {
-                project,
-                bin: &bin,
-                args,
-                seeded,
-                corpus: &corpus,
-                seeds: &seeds,
-                artifacts: &artifacts,
-                found_dir: &found_dir,
-                known_file: known_file.path(),
-                target,
-                json: ctx.json,
-            },
-            &bar,
-            start,
-            &mut status,
-            &mut collector,
-            &mut seen_records,
-            &mut crash_times,
-            &tx,
-        );
-        let fuzzed = start.elapsed();
+        let fuzzing = builds.fuzz_target(target).and_then(|bin| {
+            let (start, _) = *started.get_or_init(|| (Instant::now(), now_ms()));
+            fuzz_loop(
+                FuzzRun {
+                    project,
+                    bin: &bin,
+                    args,
+                    seeded,
+                    corpus: &corpus,
+                    seeds: &seeds,
+                    artifacts: &artifacts,
+                    found_dir: &found_dir,
+                    known_file: known_file.path(),
+                    target,
+                    json: ctx.json,
+                },
+                &bar,
+                start,
+                &mut status,
+                &mut collector,
+                &mut seen_records,
+                &mut crash_times,
+                &tx,
+            )
+        });
+        let fuzzed = started.get().map(|(start, _)| start.elapsed());
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let miri = miri_worker.map(|w| w.join().expect("the Miri worker does not panic"));
         drop(tx);
         bar.finish_and_clear();
         let results = worker.join().expect("the queue does not panic");
         fuzzing?;
-        Ok((results, crash_times, miri, Some(fuzzed)))
+        Ok((results, crash_times, miri, fuzzed))
     })?;
+    let (start, start_ms) = *started.get().expect("fuzzing started");
     let wall = start.elapsed();
     let elapsed = fuzzed.unwrap_or(wall);
     if !ctx.json {
@@ -469,11 +473,13 @@ struct MiriBeside<'a> {
     seeded: Option<&'a str>,
     dirs: Vec<PathBuf>,
     findings: PathBuf,
-    deadline: Instant,
+    /// How long fuzzing runs, from when it starts.
+    budget: Duration,
     stop: &'a std::sync::atomic::AtomicBool,
     tx: mpsc::Sender<Queued>,
     bar: ProgressBar,
-    start: Instant,
+    /// When fuzzing started, once it has.
+    started: &'a std::sync::OnceLock<(Instant, u64)>,
 }
 
 impl MiriBeside<'_> {
@@ -500,13 +506,32 @@ impl MiriBeside<'_> {
     }
 
     fn stopped(&self) -> bool {
-        self.stop.load(std::sync::atomic::Ordering::Relaxed) || Instant::now() >= self.deadline
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+            || self
+                .started
+                .get()
+                .is_some_and(|(start, _)| start.elapsed() >= self.budget)
+    }
+
+    /// When fuzzing ends (a while from now, before it starts).
+    fn deadline(&self) -> Instant {
+        self.started.get().map_or_else(
+            || Instant::now() + self.budget,
+            |(start, _)| *start + self.budget,
+        )
     }
 
     fn sweep(&self, stats: &mut MiriStats) -> Result<()> {
         let project = &self.ctx.project;
         let builds = Builds::new(project);
         builds.miri()?;
+        // The corpus is only read once libFuzzer runs on it.
+        while self.started.get().is_none() {
+            if self.stopped() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let mut seen: HashSet<PathBuf> = HashSet::new();
         let mut pending: Vec<miri_sweep::Decoded> = Vec::new();
         let mut novelty = miri_sweep::Novelty::default();
@@ -537,7 +562,7 @@ impl MiriBeside<'_> {
                     self.target,
                     &batch,
                     self.seeded,
-                    self.deadline,
+                    self.deadline(),
                 )?;
                 stats.seconds += began.elapsed().as_secs_f64();
                 match engine {
@@ -554,7 +579,11 @@ impl MiriBeside<'_> {
                     self.say(&format!(
                         "{}: {} new failure ({engine}, beside the campaign): {}",
                         self.target,
-                        clock(self.start.elapsed()),
+                        clock(
+                            self.started
+                                .get()
+                                .map_or(Duration::ZERO, |(s, _)| s.elapsed())
+                        ),
                         short_name(&input)
                     ));
                     let _ = self.tx.send(Queued {
