@@ -1144,6 +1144,7 @@ fn summary(campaigns: &[Campaign]) -> String {
             &[
                 "target",
                 "failure",
+                "severity",
                 "first found",
                 "hits",
                 "seen by",
