@@ -273,8 +273,22 @@ pub fn shrink_case(target: &Target, case: &Case, budget: Budget) -> Result<Shrin
 
 /// The fuzz-target body: runs the bytes and, on a failure, prints the report and aborts so the
 /// fuzzer records a crash.
+///
+/// The bytes are read the way a replay reads a case file: a trace (a committed seed, or the
+/// fuzzer's edit of one) runs as its ops, and what has a trace header but is not a valid trace
+/// is skipped, so every input the fuzzer records replays as the fuzzer ran it.
 pub fn fuzz<S: Spec>(name: &'static str, data: &[u8]) {
-    let ops = runner::decode::<S>(data);
+    let ops = if trace::is_trace(data) {
+        let parsed = std::str::from_utf8(data)
+            .ok()
+            .and_then(|text| trace::parse::<S::Op>(name, text).ok());
+        match parsed {
+            Some(ops) => ops,
+            None => return,
+        }
+    } else {
+        runner::decode::<S>(data)
+    };
     if let Outcome::Fail(failure) = &runner::run::<S>(&ops) {
         // In a campaign that keeps going, a failure is recorded (or, known, counted) and the
         // fuzzer goes on.

@@ -24,11 +24,12 @@ enum Bug {
 }
 
 thread_local! {
-    static BUG: Cell<Bug> = const { Cell::new(Bug::None) };
+    /// The bugs switched on (at most two).
+    static BUGS: Cell<[Bug; 2]> = const { Cell::new([Bug::None; 2]) };
 }
 
 fn bug(b: Bug) -> bool {
-    BUG.with(Cell::get) == b
+    BUGS.with(Cell::get).contains(&b)
 }
 
 #[derive(Arbitrary, Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -175,9 +176,14 @@ impl Spec for StackSpec {
 
 /// Runs `ops` with `b` switched on.
 fn run_with_bug(b: Bug, ops: &[Op]) -> Outcome<Op> {
-    BUG.with(|c| c.set(b));
+    run_with_bugs([b, Bug::None], ops)
+}
+
+/// Runs `ops` with both `bugs` switched on.
+fn run_with_bugs(bugs: [Bug; 2], ops: &[Op]) -> Outcome<Op> {
+    BUGS.with(|c| c.set(bugs));
     let outcome = lockstep::run::<StackSpec>(ops);
-    BUG.with(|c| c.set(Bug::None));
+    BUGS.with(|c| c.set([Bug::None; 2]));
     outcome
 }
 
@@ -253,6 +259,49 @@ fn forgotten_value_is_a_leak() {
 }
 
 #[test]
+fn a_leak_does_not_hide_a_later_failure() {
+    let bugs = [Bug::PopForgets, Bug::PanicOnZero];
+    // The leak at step 2 is reported when nothing worse follows: at its own step, with the ops
+    // up to it, however many values leak after it.
+    let ops = [Push(1), Push(2), Pop, Push(3), Pop, Pop];
+    let Outcome::Fail(f) = run_with_bugs(bugs, &ops) else {
+        panic!("the leak went unnoticed")
+    };
+    assert_eq!((f.phase, f.ops.len()), (Phase::Step(2), 3));
+    assert_eq!(
+        f.kind,
+        FailureKind::Leak {
+            model: 1,
+            subject: 2
+        }
+    );
+    // A failure after the leak is the run's failure: a shallow leak does not end every run.
+    let ops = [Push(1), Pop, Push(0), Push(4)];
+    let Outcome::Fail(f) = run_with_bugs(bugs, &ops) else {
+        panic!("the panic went unnoticed")
+    };
+    assert_eq!((f.phase, f.ops.len()), (Phase::Step(2), 3));
+    assert!(
+        matches!(&f.kind, FailureKind::Panic { message, .. } if message == "zero is not welcome here"),
+        "{:?}",
+        f.kind
+    );
+    // A value lost after a leak still fails the run at its step (the counts balance, as many
+    // leaked as were lost, so the state comparison says it).
+    let bugs = [Bug::PopForgets, Bug::PushDropsFourth];
+    let ops = [Push(1), Push(2), Pop, Push(3), Push(4), Push(5)];
+    let Outcome::Fail(f) = run_with_bugs(bugs, &ops) else {
+        panic!("the lost value went unnoticed")
+    };
+    assert_eq!(f.phase, Phase::Step(5));
+    assert!(
+        matches!(f.kind, FailureKind::StateMismatch { .. }),
+        "{:?}",
+        f.kind
+    );
+}
+
+#[test]
 fn dropped_value_is_an_early_drop() {
     let (kind, phase) = failure(Bug::PushDropsFourth, &[Push(1), Push(2), Push(3), Push(4)]);
     assert_eq!(phase, Phase::Step(3));
@@ -318,10 +367,10 @@ fn state_mismatch_is_reported() {
 
 #[test]
 fn sampled_state_comparison_still_checks_the_last_step() {
-    BUG.with(|c| c.set(Bug::ReversedStorage));
+    BUGS.with(|c| c.set([Bug::ReversedStorage, Bug::None]));
     let ops = [Push(1), Push(2), Push(3)];
     let outcome = lockstep::run_with::<StackSpec>(&ops, &Config::default().with_state_every(10));
-    BUG.with(|c| c.set(Bug::None));
+    BUGS.with(|c| c.set([Bug::None; 2]));
     assert_eq!(outcome.failure().map(|f| f.phase), Some(Phase::Step(2)));
 }
 
@@ -455,13 +504,13 @@ fn trace_errors_name_the_line_and_the_fix() {
 
 #[test]
 fn failure_report_renders_op_and_trace() {
-    BUG.with(|c| c.set(Bug::PopReturnsFirst));
+    BUGS.with(|c| c.set([Bug::PopReturnsFirst, Bug::None]));
     let report = lockstep::Target::of::<StackSpec>("stack")
         .replay(&lockstep::case::Case::Trace(
             "# lockstep trace\nPush(1)\nPush(2)\nPop\nPush(9)\n".into(),
         ))
         .unwrap();
-    BUG.with(|c| c.set(Bug::None));
+    BUGS.with(|c| c.set([Bug::None; 2]));
     assert_eq!((report.ops, report.steps), (4, 3));
     let text = report.render();
     assert!(text.starts_with("FAIL at step 2, op `Pop`"), "{text}");
@@ -494,10 +543,10 @@ fn the_panic_policy_says_what_counts_after_an_injected_panic() {
         Op::Push(4),
     ];
     let with = |b: Bug, policy: PanicPolicy| {
-        BUG.with(|c| c.set(b));
+        BUGS.with(|c| c.set([b, Bug::None]));
         let outcome =
             lockstep::run_with::<StackSpec>(&ops, &Config::default().with_panic_policy(policy));
-        BUG.with(|c| c.set(Bug::None));
+        BUGS.with(|c| c.set([Bug::None; 2]));
         outcome
     };
     assert!(with(Bug::None, PanicPolicy::Exact).is_pass());
@@ -527,13 +576,34 @@ fn the_panic_policy_says_what_counts_after_an_injected_panic() {
     assert_eq!(failure.severity(), Severity::MemorySafety);
 
     // Without an injected panic, a leak is a correctness finding.
-    BUG.with(|c| c.set(Bug::PopForgets));
+    BUGS.with(|c| c.set([Bug::PopForgets, Bug::None]));
     let plain = lockstep::run::<StackSpec>(&[Op::Push(1), Op::Pop]);
-    BUG.with(|c| c.set(Bug::None));
+    BUGS.with(|c| c.set([Bug::None; 2]));
     let failure = plain.failure().expect("a leak");
     assert!(
         matches!(failure.kind, FailureKind::Leak { .. }),
         "{failure}"
     );
     assert_eq!(failure.severity(), Severity::Correctness);
+}
+
+#[test]
+fn the_fuzz_target_reads_traces_as_a_replay_does() {
+    // A valid trace runs as its ops: with the bug on, this one fails, and a failing fuzz target
+    // outside a campaign aborts, which would end this test binary; with it off, it passes.
+    let trace = "# lockstep trace\n# target: toy\nPush(1)\nPush(2)\nPop\n";
+    lockstep::driver::fuzz::<StackSpec>("toy", trace.as_bytes());
+    // What has a trace header but is not a trace (the fuzzer's edit of a seed) is skipped, not
+    // decoded as bytes: a replay would refuse it, so it must never be a finding.
+    BUGS.with(|c| c.set([Bug::PanicOnZero, Bug::None]));
+    for corrupt in [
+        &b"# lockstep trace\n\xff\xfe"[..],
+        b"# lockstep trace\n# target: toy\nPush(1\nPop",
+    ] {
+        // Decoded as bytes, these fail (so the test would abort if the target did that).
+        let as_bytes = lockstep::run::<StackSpec>(&lockstep::decode::<StackSpec>(corrupt));
+        assert!(!as_bytes.is_pass(), "{as_bytes:?}");
+        lockstep::driver::fuzz::<StackSpec>("toy", corrupt);
+    }
+    BUGS.with(|c| c.set([Bug::None; 2]));
 }
