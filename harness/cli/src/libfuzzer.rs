@@ -10,8 +10,10 @@ use anyhow::{Context, Result, bail};
 /// What libFuzzer's latest status line said.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Status {
-    /// Inputs executed.
+    /// Inputs executed, by every process of the campaign so far.
     pub execs: u64,
+    /// Inputs executed by the processes that ended.
+    earlier: u64,
     /// Coverage (edges).
     pub cov: u64,
     /// Inputs in the corpus.
@@ -30,13 +32,13 @@ impl Status {
             return false;
         };
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        let Ok(execs) = digits.parse() else {
+        let Ok(execs) = digits.parse::<u64>() else {
             return false;
         };
         if !line.contains("cov:") {
             return false;
         }
-        self.execs = execs;
+        self.execs = self.earlier + execs;
         let mut words = line.split_whitespace().peekable();
         while let Some(word) = words.next() {
             let value = words
@@ -51,6 +53,11 @@ impl Status {
             }
         }
         true
+    }
+
+    /// Starts counting a new libFuzzer process, whose status lines count from zero.
+    pub fn next_process(&mut self) {
+        self.earlier = self.execs;
     }
 }
 
@@ -252,6 +259,7 @@ mod tests {
             s,
             Status {
                 execs: 131_072,
+                earlier: 0,
                 cov: 1601,
                 corpus: 399,
                 exec_per_sec: 6036
@@ -262,6 +270,7 @@ mod tests {
             s,
             Status {
                 execs: 245,
+                earlier: 0,
                 cov: 1700,
                 corpus: 420,
                 exec_per_sec: 7000
@@ -269,6 +278,10 @@ mod tests {
         );
         assert!(!s.update("INFO: Seed: 12345"));
         assert!(!s.update("#1 but no coverage"));
+        // The next process counts from zero; the campaign's count goes on.
+        s.next_process();
+        assert!(s.update("#10	pulse  cov: 1700 ft: 5000 corp: 420/9000b exec/s: 10 rss: 30Mb"));
+        assert_eq!(s.execs, 255);
     }
 
     #[test]

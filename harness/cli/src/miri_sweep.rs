@@ -116,13 +116,25 @@ pub fn replay(
     Ok(batch)
 }
 
-/// An input with the op variants it decodes to.
+/// An input with the shapes of the ops it decodes to.
 #[derive(Debug, Clone)]
 pub struct Decoded {
     /// The input file.
     pub path: PathBuf,
-    /// Its op variants, in order.
+    /// Its ops' shapes, in order (see [`shape`]).
     pub variants: Vec<String>,
+    /// Whether it goes before the others: a committed seed, which the user chose.
+    pub first: bool,
+}
+
+/// An op's shape: its trace line without the numbers, so `Edit(kind: Shared, list: 197, start:
+/// At(1), steps: [Remove(keep: false)])` and `Edit(kind: Shared, list: 3, start: At(0), steps:
+/// [Remove(keep: false)])` are one shape, while an `Edit` that splits, or one on a boxed list, is
+/// another. Op variants alone are too coarse: a spec with a few variants whose fields choose
+/// what they do (the list's `Edit` runs a cursor program) saturates them in seconds, and Miri
+/// would then replay whatever is shortest.
+pub fn shape(line: &str) -> String {
+    line.chars().filter(|c| !c.is_ascii_digit()).collect()
 }
 
 /// Decodes `inputs` into op variants with the native replay binary, in one process when every
@@ -173,8 +185,9 @@ fn decode_all(builds: &Builds<'_>, target: &str, inputs: &[PathBuf]) -> Result<V
             path: path.clone(),
             variants: lockstep::trace::op_lines(trace)
                 .iter()
-                .map(|l| lockstep::trace::op_variant(l).to_owned())
+                .map(|l| shape(l))
                 .collect(),
+            first: false,
         })
         .collect())
 }
@@ -207,8 +220,8 @@ impl Novelty {
     pub fn pick(&mut self, pending: &mut Vec<Decoded>, n: usize) -> Vec<PathBuf> {
         let mut picked = Vec::with_capacity(n.min(pending.len()));
         while picked.len() < n && !pending.is_empty() {
-            // Most new pairs per op (under Miri an input costs time in proportion to its ops),
-            // then fewest ops, then the path: the same order every time.
+            // Seeds first; then most new pairs per op (under Miri an input costs time in
+            // proportion to its ops), then fewest ops, then the path: the same order every time.
             let best = (0..pending.len())
                 .min_by_key(|&i| {
                     let new = Self::pairs(&pending[i].variants)
@@ -217,6 +230,7 @@ impl Novelty {
                         .count();
                     let ops = pending[i].variants.len();
                     (
+                        !pending[i].first,
                         std::cmp::Reverse(new * 1024 / (ops + 1)),
                         ops,
                         &pending[i].path,
@@ -239,7 +253,17 @@ mod tests {
         Decoded {
             path: PathBuf::from(name),
             variants: variants.iter().map(|v| (*v).to_owned()).collect(),
+            first: false,
         }
+    }
+
+    #[test]
+    fn shapes_keep_what_an_op_does_and_drop_its_numbers() {
+        let a = shape("Edit(kind: Shared, list: 197, start: At(1), steps: [Remove(keep: false)])");
+        let b = shape("Edit(kind: Shared, list: 3, start: At(0), steps: [Remove(keep: false)])");
+        let c = shape("Edit(kind: Shared, list: 3, start: At(0), steps: [SplitBefore])");
+        assert_eq!(a, b);
+        assert_ne!(a, c);
     }
 
     #[test]
@@ -260,5 +284,10 @@ mod tests {
             decoded("fresh", &["Pop", "Pop"]),
         ]);
         assert_eq!(again[0], PathBuf::from("fresh"));
+        // A seed goes first, however little it brings.
+        let mut seed = decoded("seed", &["Push"]);
+        seed.first = true;
+        let order = novelty.order(vec![decoded("newer", &["Drain", "Drain"]), seed]);
+        assert_eq!(order[0], PathBuf::from("seed"));
     }
 }

@@ -97,6 +97,10 @@ fn campaigns_keep_going_know_the_corpus_and_lose_nothing() {
 /// bug `list-cursor-keeps-callers-ptr` (a replay reads traces as well as fuzzer bytes); the
 /// campaign must report its aliasing violation, found by Miri, as a new memory-safety failure
 /// (new to the scratch corpora). A trace of two ops keeps the Miri shrink short.
+///
+/// The leaking bug `list-clear-forgets` is on too: every input that clears leaks real memory,
+/// which LeakSanitizer must not turn into a crash of the empty input when a fuzzing process
+/// exits (a campaign then reported an empty "crash" it could not process).
 #[test]
 fn miri_beside_the_campaign_finds_what_never_crashes() {
     let corpora = tempfile::tempdir().unwrap();
@@ -128,7 +132,10 @@ fn miri_beside_the_campaign_finds_what_never_crashes() {
         .arg("--corpora")
         .arg(corpora.path())
         .args(["--color", "never", "fuzz", "intrusive_list"])
-        .args(["--seeded-bug", "list-cursor-keeps-callers-ptr"])
+        .args([
+            "--seeded-bug",
+            "list-cursor-keeps-callers-ptr,list-clear-forgets",
+        ])
         .args(["--time", "30s", "--fresh", "--no-store", "--json"])
         // A shrink under Miri runs a Miri process per candidate: keep it short here.
         .args(["--engines", "native,miri-sb", "--shrink-timeout", "20"])
@@ -149,4 +156,16 @@ fn miri_beside_the_campaign_finds_what_never_crashes() {
         aliasing.unwrap_or_else(|| panic!("no aliasing from Miri:\n{}", report(&output)));
     assert_eq!(aliasing["processed"]["severity"], "memory-safety");
     assert!(campaigns[0]["miri"]["stacked_borrows"].as_u64().unwrap() >= 1);
+    assert!(
+        campaigns[0]["miri"]["error"].is_null(),
+        "{}",
+        report(&output)
+    );
+    for failure in failures {
+        assert!(
+            failure["error"].is_null() && !failure["processed"].is_null(),
+            "a failure was not processed: {failure}\n{}",
+            report(&output)
+        );
+    }
 }

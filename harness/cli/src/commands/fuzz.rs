@@ -1,7 +1,8 @@
 //! `lockstep fuzz`: libFuzzer campaigns that keep going. Failures the harness sees are handled
 //! inside the fuzz target (a known one costs an execution, a new one is recorded at once);
-//! sanitizer reports end one libFuzzer job, not the campaign (fork mode). Every new distinct
-//! failure is shrunk, triaged and stored by a queue that runs beside the campaign.
+//! sanitizer reports end one libFuzzer process, not the campaign: the next one starts from the
+//! corpus the last one grew (with `--jobs N`, libFuzzer's fork mode does the same per job). Every
+//! new distinct failure is shrunk, triaged and stored by a queue that runs beside the campaign.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -471,6 +472,7 @@ struct MiriBeside<'a> {
     ctx: &'a Ctx,
     target: &'a str,
     seeded: Option<&'a str>,
+    /// The corpus, then the seeds (if any), which Miri replays first.
     dirs: Vec<PathBuf>,
     findings: PathBuf,
     /// How long fuzzing runs, from when it starts.
@@ -544,12 +546,32 @@ impl MiriBeside<'_> {
                 .filter(|p| p.is_file() && !seen.contains(p))
                 .collect();
             seen.extend(new.iter().cloned());
-            pending.extend(miri_sweep::decode(&builds, self.target, &new)?);
-            let batch = novelty.pick(&mut pending, MIRI_BATCH);
-            if batch.is_empty() {
+            pending.extend(
+                miri_sweep::decode(&builds, self.target, &new)?
+                    .into_iter()
+                    .map(|mut d| {
+                        d.first = self.dirs[1..].iter().any(|seeds| d.path.starts_with(seeds));
+                        d
+                    }),
+            );
+            let picked = novelty.pick(&mut pending, MIRI_BATCH);
+            if picked.is_empty() {
                 std::thread::sleep(Duration::from_millis(500));
                 continue;
             }
+            // libFuzzer replaces corpus entries with smaller ones as it goes, deleting the old
+            // file: replay copies, so a failing input is still there to keep.
+            let copies = tempfile::Builder::new()
+                .prefix(".miri-batch-")
+                .tempdir_in(&self.findings)
+                .with_context(|| format!("creating a directory in {}", self.findings.display()))?;
+            let batch: Vec<PathBuf> = picked
+                .iter()
+                .filter_map(|p| {
+                    let copy = copies.path().join(p.file_name()?);
+                    std::fs::copy(p, &copy).ok().map(|_| copy)
+                })
+                .collect();
             for engine in [Engine::MiriSb, Engine::MiriTb] {
                 if self.stopped() {
                     break;
@@ -731,7 +753,9 @@ fn fuzz_loop(
                 tail.join("\n")
             );
         }
-        // Out of time, or a job ended early (a crash outside fork mode): go on while time is left.
+        // Out of time, or the process ended at a crash: go on while time is left, from the corpus
+        // it grew.
+        status.next_process();
     }
 }
 
@@ -973,31 +997,38 @@ fn spawn(run: &FuzzRun<'_>, remaining: Duration) -> Result<Child> {
         .arg("-timeout=30")
         .arg("-rss_limit_mb=4096")
         .arg("-print_final_stats=1");
-    if !args.stop_on_first {
+    // -detect_leaks=0: libFuzzer's leak check after each input would end the process on every
+    // input that leaks, when the harness already caught (and recorded, or knows) the leak of the
+    // tracked values; a leaking bug in front would then keep the campaign from everything behind
+    // it. Leaks of other memory are still found: Miri beside the campaign checks for leaks, and
+    // LeakSanitizer does when a finding is triaged.
+    // The same for LeakSanitizer's check at exit, which libFuzzer would report as a crash of
+    // the empty input (later options win).
+    cmd.arg("-detect_leaks=0").env(
+        "ASAN_OPTIONS",
+        match std::env::var("ASAN_OPTIONS") {
+            Ok(user) if !user.is_empty() => format!("{user}:detect_leaks=0"),
+            _ => "detect_leaks=0".to_owned(),
+        },
+    );
+    if args.jobs > 1 {
         // Fork mode: a sanitizer report, a timeout or an out-of-memory ends one job, and the
-        // campaign goes on with the next. Failures the harness sees never end a job.
-        // -detect_leaks=0: libFuzzer's leak check after each input would end a job on every
-        // input that leaks, when the harness already caught (and recorded, or knows) the leak
-        // of the tracked values; a leaking bug in front would then keep the campaign from
-        // everything behind it. Leaks of other memory are still found: Miri beside the campaign
-        // checks for leaks, and LeakSanitizer does when a finding is triaged.
+        // others go on. With one job, fork mode costs a third of the exec/s and finds deep bugs
+        // later (its jobs restart every few seconds on a sample of the corpus), so a single
+        // process runs instead and `fuzz_loop` starts the next one when it ends.
         cmd.arg(format!("-fork={}", args.jobs)).args([
             "-ignore_crashes=1",
             "-ignore_timeouts=1",
             "-ignore_ooms=1",
-            "-detect_leaks=0",
         ]);
-        cmd.env(found::FINDINGS_ENV, run.found_dir)
-            .env(found::KNOWN_ENV, run.known_file)
-            .env_remove(found::STOP_ENV);
-    } else {
-        if args.jobs > 1 {
-            cmd.arg(format!("-fork={}", args.jobs));
-        }
+    }
+    cmd.env(found::FINDINGS_ENV, run.found_dir)
+        .env(found::KNOWN_ENV, run.known_file);
+    if args.stop_on_first {
         let stop_on: Vec<String> = args.fail_on.iter().map(ToString::to_string).collect();
-        cmd.env(found::FINDINGS_ENV, run.found_dir)
-            .env(found::KNOWN_ENV, run.known_file)
-            .env(found::STOP_ENV, stop_on.join(","));
+        cmd.env(found::STOP_ENV, stop_on.join(","));
+    } else {
+        cmd.env_remove(found::STOP_ENV);
     }
     cmd.arg(run.corpus);
     if run.seeds.is_dir() && !args.no_seeds {
