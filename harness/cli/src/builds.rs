@@ -1,9 +1,9 @@
 //! Building what the engines run: the replay binary natively, the replay binary with
 //! AddressSanitizer, the libFuzzer targets, and the replay binary under Miri.
 
-use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -20,9 +20,9 @@ const BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
 #[derive(Debug)]
 pub struct Builds<'p> {
     project: &'p Project,
-    native: OnceCell<PathBuf>,
-    asan: OnceCell<PathBuf>,
-    miri: OnceCell<MiriReplay>,
+    native: OnceLock<PathBuf>,
+    asan: OnceLock<PathBuf>,
+    miri: OnceLock<MiriReplay>,
 }
 
 impl<'p> Builds<'p> {
@@ -30,9 +30,9 @@ impl<'p> Builds<'p> {
     pub fn new(project: &'p Project) -> Self {
         Builds {
             project,
-            native: OnceCell::new(),
-            asan: OnceCell::new(),
-            miri: OnceCell::new(),
+            native: OnceLock::new(),
+            asan: OnceLock::new(),
+            miri: OnceLock::new(),
         }
     }
 

@@ -54,6 +54,9 @@ pub struct CheckArgs {
     /// Time limit for one Miri replay, in seconds.
     #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     miri_timeout: u64,
+    /// Cases checked at once (default: one per core).
+    #[arg(long, value_name = "N")]
+    jobs: Option<std::num::NonZeroUsize>,
 }
 
 /// `lockstep corpus add`.
@@ -158,13 +161,44 @@ fn check(ctx: &Ctx, args: &CheckArgs) -> Result<ExitCode> {
     for case in &cases {
         check_case_bugs(case, &known_bugs)?;
     }
-    let mut checked = Vec::new();
-    for case in &cases {
-        let spinner = ui::spinner(format!("checking {}/{}", case.meta.target, case.name));
-        let result = check_case(&ctx.project, &builds, case, &engines, limits);
-        spinner.finish_and_clear();
-        checked.push(result?);
+    // Everything is built before the cases are checked side by side, so no two build at once.
+    builds.native_replay()?;
+    if args.asan {
+        builds.asan_replay()?;
     }
+    if args.miri {
+        builds.miri()?;
+    }
+    let jobs = args
+        .jobs
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, std::num::NonZeroUsize::get);
+    let spinner = ui::spinner(format!("checking {} cases", cases.len()));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<Result<Checked>>>> =
+        std::sync::Mutex::new((0..cases.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(cases.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(case) = cases.get(i) else { break };
+                    let result = check_case(&ctx.project, &builds, case, &engines, limits);
+                    let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
+                    results[i] = Some(result);
+                    let done = results.iter().filter(|r| r.is_some()).count();
+                    spinner.set_message(format!("checked {done} of {} cases", cases.len()));
+                }
+            });
+        }
+    });
+    spinner.finish_and_clear();
+    let checked = results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every case was checked"))
+        .collect::<Result<Vec<Checked>>>()?;
     let failed = checked.iter().filter(|c| !c.ok).count();
     let partial = checked
         .iter()
