@@ -87,6 +87,12 @@ impl MiriReplay {
         if model == AliasingModel::TreeBorrows {
             flags.push("-Zmiri-tree-borrows".to_owned());
         }
+        // No backtraces: a Miri run's own report is all that is read, and the harness capturing
+        // one for a panic costs the interpreter 20 s to minutes. Set, not removed: without
+        // isolation the program sees the environment, and cargo-miri restores the one the
+        // binary was first built in (a RUST_BACKTRACE=1 there made every later replay slow).
+        flags.push("-Zmiri-env-set=RUST_BACKTRACE=0".to_owned());
+        flags.push("-Zmiri-env-set=RUST_LIB_BACKTRACE=0".to_owned());
         for (key, value) in &self.env {
             flags.push(format!("-Zmiri-env-set={key}={value}"));
         }
@@ -275,7 +281,15 @@ mod tests {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        assert!(flags.ends_with("-Zmiri-tree-borrows -Zmiri-env-set=LOCKSTEP_SEEDED_BUG=a,b"));
+        assert!(flags.contains("-Zmiri-tree-borrows "), "{flags}");
+        assert!(
+            flags.contains("-Zmiri-env-set=RUST_BACKTRACE=0 "),
+            "{flags}"
+        );
+        assert!(
+            flags.ends_with(" -Zmiri-env-set=LOCKSTEP_SEEDED_BUG=a,b"),
+            "{flags}"
+        );
         replay.env[0].1 = "raw_buf-pop-uninit -Zmiri-native-lib=/tmp/l.so".into();
         let err = replay
             .command(AliasingModel::StackedBorrows, &[])

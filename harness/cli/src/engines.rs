@@ -117,8 +117,6 @@ pub fn replay(
             }
             let model = engine.model().expect("a Miri engine has a model");
             let mut cmd = replay.command(model, &args).map_err(anyhow::Error::msg)?;
-            // A Miri run's own backtrace is all we read; the harness's would cost minutes.
-            cmd.env_remove("RUST_BACKTRACE");
             process::run(&mut cmd, limits.miri)?
         }
     };

@@ -657,12 +657,23 @@ fn fuzz_loop(
     let deadline = start + budget;
     let mut last_plain = Instant::now();
     let mut found_any = false;
+    let mut crash_lives: Vec<Duration> = Vec::new();
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining < Duration::from_secs(1) {
             return Ok(());
         }
-        let mut child = spawn(&run, remaining)?;
+        // With one job, fork mode ran at two thirds of the exec/s and found deep bugs later (its
+        // jobs restart every few seconds on a sample of the corpus), so a single process runs
+        // and the next one starts when it ends; unless crashes come so often that loading the
+        // whole corpus at each restart costs more.
+        let fork = if run.args.jobs > 1 || crashes_often(&crash_lives) {
+            run.args.jobs
+        } else {
+            0
+        };
+        let began = Instant::now();
+        let mut child = spawn(&run, remaining, fork)?;
         let lines = read_lines(&mut child);
         let mut tail: Vec<String> = Vec::new();
         let mut crashes_before = collector.collected.len();
@@ -755,6 +766,9 @@ fn fuzz_loop(
         }
         // Out of time, or the process ended at a crash: go on while time is left, from the corpus
         // it grew.
+        if !exit.success() && fork == 0 {
+            crash_lives.push(began.elapsed());
+        }
         status.next_process();
     }
 }
@@ -986,7 +1000,21 @@ fn unprocessed_files(findings_dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn spawn(run: &FuzzRun<'_>, remaining: Duration) -> Result<Child> {
+/// A campaign whose fuzzing processes end at crashes this often turns to fork mode: each restart
+/// of a single process loads the whole corpus again, while fork mode's jobs start on a sample.
+const CRASHES_FOR_FORK_MODE: usize = 3;
+/// ... when they ran for less than this, on average.
+const SHORT_LIFE: Duration = Duration::from_secs(20);
+
+/// Whether fuzzing processes that ended after `lives` (crashes, timeouts, out-of-memory) come
+/// so often that fork mode costs less than starting a process on the whole corpus each time.
+fn crashes_often(lives: &[Duration]) -> bool {
+    lives.len() >= CRASHES_FOR_FORK_MODE
+        && lives.iter().sum::<Duration>() / u32::try_from(lives.len()).unwrap_or(u32::MAX)
+            < SHORT_LIFE
+}
+
+fn spawn(run: &FuzzRun<'_>, remaining: Duration, fork: usize) -> Result<Child> {
     let args = run.args;
     let mut cmd = Command::new(run.bin);
     cmd.current_dir(&run.project.root)
@@ -1011,16 +1039,13 @@ fn spawn(run: &FuzzRun<'_>, remaining: Duration) -> Result<Child> {
             _ => "detect_leaks=0".to_owned(),
         },
     );
-    if args.jobs > 1 {
+    if fork > 0 {
         // Fork mode: a sanitizer report, a timeout or an out-of-memory ends one job, and the
-        // others go on. With one job, fork mode costs a third of the exec/s and finds deep bugs
-        // later (its jobs restart every few seconds on a sample of the corpus), so a single
-        // process runs instead and `fuzz_loop` starts the next one when it ends.
-        cmd.arg(format!("-fork={}", args.jobs)).args([
-            "-ignore_crashes=1",
-            "-ignore_timeouts=1",
-            "-ignore_ooms=1",
-        ]);
+        // others go on (with --stop-on-first, the first one ends the campaign).
+        cmd.arg(format!("-fork={fork}"));
+        if !args.stop_on_first {
+            cmd.args(["-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"]);
+        }
     }
     cmd.env(found::FINDINGS_ENV, run.found_dir)
         .env(found::KNOWN_ENV, run.known_file);
@@ -1186,4 +1211,20 @@ fn summary(campaigns: &[Campaign]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frequent_crashes_turn_to_fork_mode() {
+        let secs = Duration::from_secs;
+        assert!(!crashes_often(&[secs(1), secs(1)]), "two are not often");
+        assert!(crashes_often(&[secs(1), secs(5), secs(9)]));
+        assert!(
+            !crashes_often(&[secs(1), secs(5), secs(90)]),
+            "90 s lives are long"
+        );
+    }
 }
