@@ -580,7 +580,7 @@ pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
                 .then(|| run.compare_states())
                 .flatten()
         };
-        match run.step(op, config.panic_policy, leaked) {
+        let failed = match run.step(op, config.panic_policy, leaked) {
             Some(FailureKind::Leak { model, subject }) => {
                 leaked = subject - model;
                 let first = leak.take().unwrap_or(FirstLeak {
@@ -593,19 +593,14 @@ pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
                     return leaked_at(first);
                 }
                 leak = Some(first);
+                None
             }
-            Some(kind) => {
-                let after = run.injected;
-                run.abandon(&kind);
-                return fail(Phase::Step(i), kind, after);
-            }
-            None => {
-                if let Some(kind) = compare(&run) {
-                    let after = run.injected;
-                    run.abandon(&kind);
-                    return fail(Phase::Step(i), kind, after);
-                }
-            }
+            other => other.or_else(|| compare(&run)),
+        };
+        if let Some(kind) = failed {
+            let after = run.injected;
+            run.abandon(&kind);
+            return fail(Phase::Step(i), kind, after);
         }
         if lenient && run.injected {
             // From here on the two sides may rightly differ: what is left to check is that the
