@@ -108,18 +108,40 @@ impl<'p> Builds<'p> {
     pub fn fuzz_target(&self, target: &str) -> Result<PathBuf> {
         check_nightly(&self.project.root)?;
         check_cargo_fuzz()?;
-        let mut cmd = self.cargo(Some("nightly"));
-        cmd.args(["fuzz", "build", target])
-            .arg("--fuzz-dir")
-            .arg(&self.project.fuzz_dir);
-        features(&mut cmd, &self.replay_features());
-        run_build(&format!("fuzz target {target}"), &mut cmd)?;
+        run_build(
+            &format!("fuzz target {target}"),
+            &mut self.fuzz_build(target),
+        )?;
         Ok(self
             .project
             .target_dir
             .join(&self.project.host)
             .join("release")
             .join(target))
+    }
+
+    fn fuzz_build(&self, target: &str) -> Command {
+        let mut cmd = self.cargo(Some("nightly"));
+        cmd.args(["fuzz", "build", target])
+            .arg("--fuzz-dir")
+            .arg(&self.project.fuzz_dir);
+        features(&mut cmd, &self.replay_features());
+        cmd
+    }
+
+    /// Starts building the libFuzzer binaries of `targets` in the background, quietly, while
+    /// this invocation builds what it needs first (the replay binary that lists the seeded
+    /// bugs): [`Builds::fuzz_target`] then waits for cargo's lock and finds them built. What
+    /// fails here is left for `fuzz_target` to report.
+    pub fn start_fuzz_targets(project: &Project, targets: &[String]) {
+        let project = project.clone();
+        let targets = targets.to_vec();
+        std::thread::spawn(move || {
+            let builds = Builds::new(&project);
+            for target in &targets {
+                let _ = process::run(&mut builds.fuzz_build(target), BUILD_LIMIT);
+            }
+        });
     }
 
     /// The replay binary under Miri, built once (the first Miri build takes a minute).

@@ -168,7 +168,7 @@ pub fn judge(project: &Project, engine: Engine, done: &Finished, limits: Limits)
 }
 
 /// A harness failure, with the first subject frame of its backtrace when it has one.
-fn harness_finding(project: &Project, report: &Report) -> Finding {
+pub fn harness_finding(project: &Project, report: &Report) -> Finding {
     let failure = report.failure.as_ref().expect("a failing report");
     let kind = &failure.kind;
     let class = kind.class();
@@ -207,6 +207,14 @@ fn rust_backtrace_frame(project: &Project, backtrace: &str) -> Option<String> {
             .filter_map(|l| l.trim().strip_prefix("at "))
             .map(|at| strip_column(project.relative(at.trim()))),
     )
+}
+
+/// What a fuzz target (built with AddressSanitizer) printed when it died on an input: a
+/// sanitizer report, or a panic that could not unwind. The same finding an ASan replay of the
+/// input gives, read without building or running anything; `None` for anything else (a
+/// timeout, running out of memory, a signal), which only a replay can tell.
+pub fn fuzzer_report(project: &Project, output: &str) -> Option<Finding> {
+    sanitizer_report(project, output).or_else(|| abort_report(project, output))
 }
 
 /// An AddressSanitizer or LeakSanitizer report in `stderr`.
@@ -257,7 +265,6 @@ fn sanitizer_report(project: &Project, stderr: &str) -> Option<Finding> {
     })
 }
 
-/// A Miri report (undefined behaviour or a leak) in `stderr`.
 /// A Miri report (undefined behaviour, a leak, an abort) in `stderr`.
 fn miri_report(project: &Project, engine: Engine, stderr: &str) -> Option<Finding> {
     let model = engine.model()?;

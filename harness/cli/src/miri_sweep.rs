@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use crate::builds::Builds;
-use crate::engines::{self, Engine, Verdict};
+use crate::engines::{self, Engine, Finding, Verdict};
 use crate::process;
 use crate::project::Project;
 
@@ -24,8 +24,8 @@ use crate::project::Project;
 pub struct Batch {
     /// Inputs that ran to the end and passed.
     pub passed: usize,
-    /// Inputs Miri (or the harness) failed.
-    pub failed: Vec<PathBuf>,
+    /// Inputs Miri (or the harness) failed, with the failure.
+    pub failed: Vec<(PathBuf, Finding)>,
     /// Whether the deadline stopped it.
     pub timed_out: bool,
     /// When the first failure was seen.
@@ -35,8 +35,8 @@ pub struct Batch {
 }
 
 impl Batch {
-    fn fail(&mut self, input: &Path) {
-        self.failed.push(input.to_path_buf());
+    fn fail(&mut self, input: &Path, finding: Finding) {
+        self.failed.push((input.to_path_buf(), finding));
         self.first_failure.get_or_insert_with(Instant::now);
     }
 
@@ -86,7 +86,7 @@ pub fn replay(
             if report.passed() {
                 batch.passed += 1;
             } else {
-                batch.fail(&inputs[next + i]);
+                batch.fail(&inputs[next + i], engines::harness_finding(project, report));
             }
         }
         next += reports.len();
@@ -102,7 +102,7 @@ pub fn replay(
                         .any(|r| r.signature().as_deref() == Some(&f.signature())) =>
             {
                 // Miri stopped on the input after the last report.
-                batch.fail(&inputs[next]);
+                batch.fail(&inputs[next], f);
                 next += 1;
             }
             Verdict::Error { message } if next < inputs.len() => {

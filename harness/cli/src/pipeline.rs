@@ -40,13 +40,16 @@ pub struct Settings<'a> {
 /// A failure to process, with what is already known of it.
 #[derive(Debug, Clone)]
 pub enum Input {
-    /// A failure a fuzz target recorded in-process, with its native signature.
+    /// A failure whose signature is known already: one a fuzz target recorded in-process
+    /// (natively), or a crash whose report the fuzzer printed (AddressSanitizer).
     Recorded {
         /// The input (fuzzer bytes).
         case: PathBuf,
-        /// Its native signature.
+        /// The engine that saw it.
+        engine: Engine,
+        /// Its signature there.
         signature: String,
-        /// Its severity natively.
+        /// Its severity there.
         severity: Severity,
     },
     /// A file a fuzzer or a sweep wrote: replayed first with `quick` to learn its signature.
@@ -134,16 +137,19 @@ impl Processed {
     }
 }
 
-/// The stored cases a run's findings are compared with, each with the signature it shows
-/// natively in this run's configuration. Built once per run, by replaying every stored case
-/// whose seeded bugs are all switched on in the run (or that has none).
+/// The stored cases a run's findings are compared with: first by the signature each was stored
+/// with (no build, no replay), then, for a failure none of those names, by the signature each
+/// shows natively in this run's configuration (every stored case whose seeded bugs are all
+/// switched on in the run, or that has none, replayed once per run, when first needed).
 #[derive(Debug, Default)]
 pub struct CorpusIndex {
-    cases: Vec<(StoredCase, Option<String>)>,
+    cases: Vec<StoredCase>,
+    /// Each case's native signature, once replayed.
+    native: Option<Vec<Option<String>>>,
 }
 
 impl CorpusIndex {
-    /// Reads and replays the stored cases of `settings.target`.
+    /// Reads the stored cases of `settings.target` that this run's seeded bugs apply to.
     pub fn load(project: &Project, builds: &Builds<'_>, settings: &Settings<'_>) -> Result<Self> {
         let on: Vec<&str> = settings
             .seeded_bug
@@ -156,34 +162,57 @@ impl CorpusIndex {
                 corpus::check_case_bugs(case, &bugs)?;
             }
         }
-        let mut cases = Vec::new();
-        for case in stored {
-            let bugs = case.meta.seeded_bug.as_deref();
-            if !bugs.is_none_or(|l| bug_ids(l).all(|id| on.contains(&id))) {
-                continue;
-            }
-            let native = engines::replay(
-                project,
-                builds,
-                Engine::Native,
-                settings.target,
-                &case.trace_path,
-                bugs,
-                settings.limits,
-            )?;
-            cases.push((case, native.finding().map(engines::Finding::signature)));
-        }
-        Ok(CorpusIndex { cases })
+        let cases = stored
+            .into_iter()
+            .filter(|case| {
+                case.meta
+                    .seeded_bug
+                    .as_deref()
+                    .is_none_or(|l| bug_ids(l).all(|id| on.contains(&id)))
+            })
+            .collect();
+        Ok(CorpusIndex {
+            cases,
+            native: None,
+        })
     }
 
-    /// The stored case showing `signature` (natively, or as its stored signature).
-    fn find(&self, signature: &str) -> Option<&StoredCase> {
-        self.cases
+    /// The stored case showing `signature`: as its stored signature, else natively.
+    fn find(
+        &mut self,
+        project: &Project,
+        builds: &Builds<'_>,
+        settings: &Settings<'_>,
+        signature: &str,
+    ) -> Result<Option<&StoredCase>> {
+        if let Some(i) = self
+            .cases
             .iter()
-            .find(|(c, native)| {
-                native.as_deref() == Some(signature) || c.meta.signature == signature
-            })
-            .map(|(c, _)| c)
+            .position(|c| c.meta.signature == signature)
+        {
+            return Ok(Some(&self.cases[i]));
+        }
+        if self.native.is_none() {
+            let mut native = Vec::with_capacity(self.cases.len());
+            for case in &self.cases {
+                let verdict = engines::replay(
+                    project,
+                    builds,
+                    Engine::Native,
+                    settings.target,
+                    &case.trace_path,
+                    case.meta.seeded_bug.as_deref(),
+                    settings.limits,
+                )?;
+                native.push(verdict.finding().map(engines::Finding::signature));
+            }
+            self.native = Some(native);
+        }
+        let native = self.native.as_deref().unwrap_or_default();
+        Ok(native
+            .iter()
+            .position(|n| n.as_deref() == Some(signature))
+            .map(|i| &self.cases[i]))
     }
 }
 
@@ -193,7 +222,7 @@ pub fn process(
     project: &Project,
     builds: &Builds<'_>,
     settings: &Settings<'_>,
-    index: &CorpusIndex,
+    index: &mut CorpusIndex,
     input: &Input,
     earlier: &mut Vec<Processed>,
 ) -> Result<Processed> {
@@ -201,10 +230,11 @@ pub fn process(
     let case = input.case();
     let first = match input {
         Input::Recorded {
+            engine,
             signature,
             severity,
             ..
-        } => Some((Engine::Native, signature.clone(), *severity)),
+        } => Some((*engine, signature.clone(), *severity)),
         Input::File { quick, .. } => {
             let triaged = triage::triage(
                 project,
@@ -247,7 +277,7 @@ pub fn process(
         p.repeat = true;
         return Ok(p);
     }
-    if let Some(stored) = index.find(&first_signature) {
+    if let Some(stored) = index.find(project, builds, settings, &first_signature)? {
         // Memory safety when any engine saw undefined behaviour when it was stored.
         let ub = stored
             .meta
@@ -322,7 +352,7 @@ pub fn process(
     p.ops = Some((shrunk.report.ops_before, shrunk.report.ops_after));
     p.shrunk = Some(shrunk_path);
     p.seeded_bug.clone_from(&seeded_bug);
-    if let Some(stored) = index.find(&p.signature) {
+    if let Some(stored) = index.find(project, builds, settings, &p.signature)? {
         // Shrunk, it is a failure the corpus holds after all.
         p.known = true;
         match stored.meta.expect {

@@ -35,6 +35,22 @@ pub struct Project {
 pub const REPLAY_BIN: &str = "replay";
 
 impl Project {
+    /// A project rooted at `/ws` with the reference layout, for tests that read fixtures.
+    #[cfg(test)]
+    pub fn fixture() -> Project {
+        Project {
+            root: PathBuf::from("/ws"),
+            target_dir: PathBuf::from("/ws/target"),
+            fuzz_package: "lockstep-fuzz".into(),
+            fuzz_dir: PathBuf::from("/ws/fuzz"),
+            targets: vec!["raw_buf".into()],
+            has_seeded_bugs: true,
+            subject_dirs: vec![PathBuf::from("/ws/structures")],
+            host: "x86_64-unknown-linux-gnu".into(),
+            corpora: PathBuf::from("/ws/corpora"),
+        }
+    }
+
     /// Finds the project from the current directory (or `manifest`).
     pub fn discover(manifest: Option<&Path>) -> Result<Project> {
         let mut cmd = Command::new("cargo");

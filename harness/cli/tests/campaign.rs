@@ -169,3 +169,76 @@ fn miri_beside_the_campaign_finds_what_never_crashes() {
         );
     }
 }
+
+/// A crash is named by the report AddressSanitizer printed in the fuzzer, the moment it happens,
+/// with no replay binary built: a stored one is "already stored" at once, and the same crash hit
+/// again is counted, not announced again. The seed is the stored trace of the deep seeded bug
+/// `raw_buf-drain-overread`, so every fuzzing process that loads it dies on it (the campaign
+/// must turn to fork mode rather than restart on it forever).
+#[test]
+fn a_crash_is_named_by_the_fuzzers_own_report_and_announced_once() {
+    const OVERREAD: &str = "raw_buf-drain-overread-42928ecf";
+    let corpora = tempfile::tempdir().unwrap();
+    let stored = corpora.path().join("raw_buf/regressions");
+    let seeds = corpora.path().join("raw_buf/seeds");
+    std::fs::create_dir_all(&stored).unwrap();
+    std::fs::create_dir_all(&seeds).unwrap();
+    for ext in ["toml", "trace"] {
+        let from = workspace().join(format!("corpora/raw_buf/regressions/{OVERREAD}.{ext}"));
+        std::fs::copy(&from, stored.join(format!("{OVERREAD}.{ext}"))).unwrap();
+    }
+    std::fs::copy(
+        workspace().join(format!("corpora/raw_buf/regressions/{OVERREAD}.trace")),
+        seeds.join("overread"),
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .current_dir(workspace())
+        .arg("--corpora")
+        .arg(corpora.path())
+        .args(["--color", "never", "fuzz", "raw_buf"])
+        .args(["--seeded-bug", "raw_buf-drain-overread"])
+        .args(["--time", "15s", "--fresh", "--no-store", "--no-miri"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", report(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let signature = "out-of-bounds at structures/src/raw_buf/drain.rs:150";
+    assert_eq!(
+        stderr
+            .matches(&format!(
+                "new failure (AddressSanitizer, in the fuzzer): {signature}"
+            ))
+            .count(),
+        1,
+        "{}",
+        report(&output)
+    );
+    // The summary's row: target, failure, severity, first found, hits, seen by, ops, corpus.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let rows: Vec<Vec<&str>> = stdout
+        .lines()
+        .filter(|l| l.starts_with("raw_buf  out-of-bounds"))
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), 1, "one distinct failure\n{}", report(&output));
+    let row = &rows[0];
+    assert_eq!(row[1], signature, "{}", report(&output));
+    assert!(
+        row[4].parse::<u64>().unwrap() >= 2,
+        "hit again\n{}",
+        report(&output)
+    );
+    assert_eq!(row[5], "asan", "{}", report(&output));
+    assert_eq!(
+        row[7],
+        format!("already stored as {OVERREAD}"),
+        "{}",
+        report(&output)
+    );
+}

@@ -4,7 +4,8 @@
 //! corpus the last one grew (with `--jobs N`, libFuzzer's fork mode does the same per job). Every
 //! new distinct failure is shrunk, triaged and stored by a queue that runs beside the campaign.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -23,7 +24,7 @@ use super::triage::{EngineArgs, short_name};
 use super::{Ctx, bug_ids, find_bug, status};
 use crate::builds::Builds;
 use crate::commands::corpus::Stored;
-use crate::engines::Engine;
+use crate::engines::{self, Engine, Finding};
 use crate::libfuzzer::{self, Collector, Status};
 use crate::miri_sweep;
 use crate::pipeline::{self, CorpusIndex, Input, Processed, Settings};
@@ -152,6 +153,17 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         bail!("--jobs must be at least 1");
     }
     let engines = triage::parse_engines(&args.engines.engines)?;
+    if !args.engines.seeded_bug.is_empty() && (args.all || !args.targets.is_empty()) {
+        // Listing the seeded bugs takes a build of its own: the fuzz targets build meanwhile.
+        let named = if args.all {
+            project.targets.clone()
+        } else {
+            args.targets.clone()
+        };
+        if named.iter().all(|t| project.check_target(t).is_ok()) {
+            Builds::start_fuzz_targets(project, &named);
+        }
+    }
     let seeded = ctx.seeded_list(&builds, &args.engines.seeded_bug, None)?;
     let bugs: Vec<SeededBugInfo> = match &seeded {
         Some(list) => {
@@ -318,6 +330,7 @@ fn campaign(
             if !pipeline::is_processed(&input) {
                 backlog.push(Input::Recorded {
                     case: input,
+                    engine: Engine::Native,
                     signature: record.signature,
                     severity: record.severity,
                 });
@@ -348,6 +361,12 @@ fn campaign(
     // When fuzzing starts: the workers start before the fuzz target is built, so the builds
     // they need (Miri's above all) overlap its build instead of the campaign.
     let started: std::sync::OnceLock<(Instant, u64)> = std::sync::OnceLock::new();
+    let announcer = Announcer {
+        seen: std::sync::Mutex::default(),
+        bar: bar.clone(),
+        json: ctx.json,
+        target: target.to_owned(),
+    };
     let (results, crash_times, miri, fuzzed) = std::thread::scope(|scope| -> Result<_> {
         let (tx, rx) = mpsc::channel::<Queued>();
         let worker_bar = bar.clone();
@@ -366,7 +385,7 @@ fn campaign(
                 budget: args.time,
                 stop: &stop,
                 tx: tx.clone(),
-                bar: bar.clone(),
+                announcer: &announcer,
                 started: &started,
             };
             scope.spawn(move || beside.run())
@@ -392,7 +411,7 @@ fn campaign(
                     found_dir: &found_dir,
                     known_file: known_file.path(),
                     target,
-                    json: ctx.json,
+                    announcer: &announcer,
                 },
                 &bar,
                 start,
@@ -415,14 +434,14 @@ fn campaign(
     let (start, start_ms) = *started.get().expect("fuzzing started");
     let wall = start.elapsed();
     let elapsed = fuzzed.unwrap_or(wall);
+    let hits = found::read_hits(&found_dir);
+    let failures = distinct(results, &hits, &crash_times, start_ms, &accepted);
     if !ctx.json {
         eprintln!(
             "{}",
-            plain_progress(target, &status, results.len(), start, args.time)
+            plain_progress(target, &status, failures.len(), start, args.time)
         );
     }
-    let hits = found::read_hits(&found_dir);
-    let failures = distinct(results, &hits, &crash_times, start_ms, &accepted);
     Ok(Campaign {
         target: target.to_owned(),
         seeded_bug: seeded.map(str::to_owned),
@@ -479,7 +498,7 @@ struct MiriBeside<'a> {
     budget: Duration,
     stop: &'a std::sync::atomic::AtomicBool,
     tx: mpsc::Sender<Queued>,
-    bar: ProgressBar,
+    announcer: &'a Announcer,
     /// When fuzzing started, once it has.
     started: &'a std::sync::OnceLock<(Instant, u64)>,
 }
@@ -490,21 +509,11 @@ impl MiriBeside<'_> {
         let mut stats = MiriStats::default();
         if let Err(e) = self.sweep(&mut stats) {
             let message = format!("{e:#}");
-            self.say(&format!("{}: Miri stopped: {message}", self.target));
+            self.announcer
+                .say(&format!("{}: Miri stopped: {message}", self.target));
             stats.error = Some(message);
         }
         stats
-    }
-
-    fn say(&self, line: &str) {
-        if self.ctx.json {
-            return;
-        }
-        if self.bar.is_hidden() {
-            eprintln!("{line}");
-        } else {
-            self.bar.println(line);
-        }
     }
 
     fn stopped(&self) -> bool {
@@ -591,27 +600,28 @@ impl MiriBeside<'_> {
                     Engine::MiriSb => stats.stacked_borrows += swept.replayed(),
                     _ => stats.tree_borrows += swept.replayed(),
                 }
-                for input in swept.failed {
+                for (input, finding) in swept.failed {
                     let name = format!("miri-{engine}-{}", short_name(&input));
                     let dest = self.findings.join(name);
                     if !dest.exists() {
                         std::fs::copy(&input, &dest)
                             .with_context(|| format!("storing {}", dest.display()))?;
                     }
-                    self.say(&format!(
-                        "{}: {} new failure ({engine}, beside the campaign): {}",
-                        self.target,
-                        clock(
-                            self.started
-                                .get()
-                                .map_or(Duration::ZERO, |(s, _)| s.elapsed())
-                        ),
-                        short_name(&input)
-                    ));
+                    let at = self
+                        .started
+                        .get()
+                        .map_or(Duration::ZERO, |(s, _)| s.elapsed());
+                    self.announcer.failure(
+                        at,
+                        &finding.signature(),
+                        &format!("{engine}, beside the campaign"),
+                    );
                     let _ = self.tx.send(Queued {
-                        input: Input::File {
+                        input: Input::Recorded {
                             case: dest,
-                            quick: vec![engine],
+                            engine,
+                            signature: finding.signature(),
+                            severity: finding.severity(),
                         },
                         found_at_ms: Some(now_ms()),
                     });
@@ -634,7 +644,7 @@ struct FuzzRun<'a> {
     found_dir: &'a Path,
     known_file: &'a Path,
     target: &'a str,
-    json: bool,
+    announcer: &'a Announcer,
 }
 
 /// Runs libFuzzer until the time is up (or, with --stop-on-first, until the first new failure),
@@ -658,6 +668,7 @@ fn fuzz_loop(
     let mut last_plain = Instant::now();
     let mut found_any = false;
     let mut crash_lives: Vec<Duration> = Vec::new();
+    let mut crashes = Crashes::default();
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining < Duration::from_secs(1) {
@@ -676,11 +687,13 @@ fn fuzz_loop(
         let mut child = spawn(&run, remaining, fork)?;
         let lines = read_lines(&mut child);
         let mut tail: Vec<String> = Vec::new();
-        let mut crashes_before = collector.collected.len();
+        let crashes_before = collector.collected.len();
+        crashes.reading = None;
         let exit = loop {
-            match lines.recv_timeout(Duration::from_millis(100)) {
+            let ended = match lines.recv_timeout(Duration::from_millis(100)) {
                 Ok(line) => {
                     status.update(&line);
+                    crashes.read(run.project, &line);
                     if let Some(unit) = libfuzzer::written_unit(&line) {
                         collector.adopt(&unit)?;
                     }
@@ -688,44 +701,56 @@ fn fuzz_loop(
                     if tail.len() > 30 {
                         tail.remove(0);
                     }
+                    None
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    break child.wait().context("waiting for the fuzzer")?;
+                    Some(child.wait().context("waiting for the fuzzer")?)
                 }
-            }
+            };
             collector.poll()?;
-            for file in &collector.collected[crashes_before..] {
+            crashes.take(collector);
+            let none_coming = fork > 0 || ended.is_some();
+            for (file, finding) in crashes.ready(none_coming, |f| classify_crash(&run, f)) {
                 crash_times.insert(file.clone(), now_ms());
                 found_any = true;
-                announce(
-                    bar,
-                    run.json,
-                    run.target,
-                    start,
-                    &short_name(file),
-                    "the fuzzer's crash file; triaging it beside the campaign",
-                );
+                let input = match &finding {
+                    Some(f) => {
+                        run.announcer.failure(
+                            start.elapsed(),
+                            &f.signature(),
+                            "AddressSanitizer, in the fuzzer",
+                        );
+                        Input::Recorded {
+                            case: file,
+                            engine: Engine::Asan,
+                            signature: f.signature(),
+                            severity: f.severity(),
+                        }
+                    }
+                    None => {
+                        run.announcer.failure(
+                            start.elapsed(),
+                            &short_name(&file),
+                            "no report to classify it by; replaying it beside the campaign",
+                        );
+                        crash_input(&file)
+                    }
+                };
                 let _ = tx.send(Queued {
-                    input: crash_input(file),
+                    input,
                     found_at_ms: Some(now_ms()),
                 });
             }
-            crashes_before = collector.collected.len();
             for (json, record) in found::read_found(run.found_dir) {
                 if seen_records.insert(json) {
                     found_any = true;
-                    announce(
-                        bar,
-                        run.json,
-                        run.target,
-                        start,
-                        &record.signature,
-                        "in-process",
-                    );
+                    run.announcer
+                        .failure(start.elapsed(), &record.signature, "in-process");
                     let _ = tx.send(Queued {
                         input: Input::Recorded {
                             case: run.found_dir.join(&record.input),
+                            engine: Engine::Native,
                             signature: record.signature,
                             severity: record.severity,
                         },
@@ -733,25 +758,19 @@ fn fuzz_loop(
                     });
                 }
             }
-            show(
-                bar,
-                status,
-                seen_records.len() + crash_times.len(),
-                start,
-                budget,
-            );
-            if bar.is_hidden() && !run.json && last_plain.elapsed() >= Duration::from_secs(30) {
+            show(bar, status, run.announcer.count(), start, budget);
+            if bar.is_hidden()
+                && !run.announcer.json
+                && last_plain.elapsed() >= Duration::from_secs(30)
+            {
                 eprintln!(
                     "{}",
-                    plain_progress(
-                        run.target,
-                        status,
-                        seen_records.len() + crash_times.len(),
-                        start,
-                        budget
-                    )
+                    plain_progress(run.target, status, run.announcer.count(), start, budget)
                 );
                 last_plain = Instant::now();
+            }
+            if let Some(exit) = ended {
+                break exit;
             }
         };
         if found_any && run.args.stop_on_first {
@@ -773,6 +792,96 @@ fn fuzz_loop(
     }
 }
 
+/// The lines a report may begin with: a sanitizer's, libFuzzer's own (a deadly signal), or the
+/// harness's word on a panic that could not unwind (followed by libFuzzer's deadly signal).
+fn starts_report(line: &str) -> bool {
+    line.starts_with(lockstep::NON_UNWINDING_PREFIX)
+        || [
+            "ERROR: AddressSanitizer",
+            "ERROR: LeakSanitizer",
+            "ERROR: libFuzzer",
+        ]
+        .iter()
+        .any(|m| line.contains(m))
+}
+
+/// The most of one report kept (a report is a few kilobytes; a stack overflow's is long).
+const MAX_REPORT: usize = 256 * 1024;
+
+/// The crash files of one campaign, each classified by the report the fuzzer printed before it
+/// wrote the file: the same signature an ASan replay gives, known before any replay binary is
+/// built, so a campaign names what it found the moment it finds it, and counts a crash it found
+/// before instead of announcing it again.
+#[derive(Debug, Default)]
+struct Crashes {
+    /// The report being read, from its first line to the line naming the file written.
+    reading: Option<String>,
+    /// What each file's report said, by file name: `None` for one no engine reads (a timeout,
+    /// running out of memory), which a replay classifies instead.
+    reports: HashMap<OsString, Option<Finding>>,
+    /// The collected files not yet handed on.
+    pending: Vec<PathBuf>,
+    /// How many of the collector's files are in `pending` or handed on.
+    taken: usize,
+}
+
+impl Crashes {
+    /// Reads one line of the fuzzer's output.
+    fn read(&mut self, project: &Project, line: &str) {
+        if self.reading.is_none() && starts_report(line) {
+            self.reading = Some(String::new());
+        }
+        if let Some(report) = &mut self.reading {
+            if report.len() < MAX_REPORT {
+                report.push_str(line);
+                report.push('\n');
+            }
+        }
+        if let Some(name) =
+            libfuzzer::written_unit(line).and_then(|u| u.file_name().map(Into::into))
+        {
+            let finding = self
+                .reading
+                .take()
+                .and_then(|r| engines::fuzzer_report(project, &r));
+            self.reports.insert(name, finding);
+        }
+    }
+
+    /// Takes in the files the collector copied since last time.
+    fn take(&mut self, collector: &Collector) {
+        self.pending
+            .extend(collector.collected[self.taken..].iter().cloned());
+        self.taken = collector.collected.len();
+    }
+
+    /// The files whose report has been read, with what it said. Once `none_coming` (fork mode
+    /// prints none; a process that ended prints no more), crash files without a report are
+    /// run through `classify`, and other files without one (timeouts, out-of-memory) have none.
+    fn ready(
+        &mut self,
+        none_coming: bool,
+        classify: impl Fn(&Path) -> Option<Finding>,
+    ) -> Vec<(PathBuf, Option<Finding>)> {
+        let mut ready = Vec::new();
+        for file in std::mem::take(&mut self.pending) {
+            let name = file.file_name().map(OsString::from).unwrap_or_default();
+            let finding = match self.reports.get(&name) {
+                Some(finding) => finding.clone(),
+                None if !none_coming => {
+                    self.pending.push(file);
+                    continue;
+                }
+                None if name.to_string_lossy().starts_with("crash-") => classify(&file),
+                None => None,
+            };
+            self.reports.insert(name, finding.clone());
+            ready.push((file, finding));
+        }
+        ready
+    }
+}
+
 /// A finding file: a crash file is replayed with AddressSanitizer, then natively (a crash means
 /// the sanitizer fired before any check of the harness failed: a native replay may run on past
 /// the bad access and fail later, another way); one Miri found beside a campaign
@@ -789,26 +898,48 @@ fn crash_input(file: &Path) -> Input {
     }
 }
 
-/// Prints that a new distinct failure appeared, the moment it does.
-fn announce(
-    bar: &ProgressBar,
+/// The distinct failures of one campaign as they appear (signatures; a file with no report
+/// to name it by counts alone), said the moment each first appears, by whichever of the fuzzer
+/// and Miri beside it finds it.
+struct Announcer {
+    seen: std::sync::Mutex<HashSet<String>>,
+    bar: ProgressBar,
     json: bool,
-    target: &str,
-    start: Instant,
-    signature: &str,
-    how: &str,
-) {
-    if json {
-        return;
+    target: String,
+}
+
+impl Announcer {
+    /// Counts `failure`, seen by `how`, at `at` into the campaign, and says so if it is new.
+    fn failure(&self, at: Duration, failure: &str, how: &str) {
+        let new = self
+            .seen
+            .lock()
+            .expect("no panic holds the lock")
+            .insert(failure.to_owned());
+        if new {
+            self.say(&format!(
+                "{}: {} new failure ({how}): {failure}",
+                self.target,
+                clock(at)
+            ));
+        }
     }
-    let line = format!(
-        "{target}: {} new failure ({how}): {signature}",
-        clock(start.elapsed())
-    );
-    if bar.is_hidden() {
-        eprintln!("{line}");
-    } else {
-        bar.println(line);
+
+    /// Prints a line above the progress bar (nothing with `--json`).
+    fn say(&self, line: &str) {
+        if self.json {
+            return;
+        }
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+
+    /// How many distinct failures there were.
+    fn count(&self) -> usize {
+        self.seen.lock().expect("no panic holds the lock").len()
     }
 }
 
@@ -912,7 +1043,12 @@ fn distinct(
     for (queued, result) in results {
         let first = match (&result, &queued.input) {
             (Ok(p), _) if p.first.is_some() => p.first.clone().expect("checked"),
-            (_, Input::Recorded { signature, .. }) => (Engine::Native, signature.clone()),
+            (
+                _,
+                Input::Recorded {
+                    engine, signature, ..
+                },
+            ) => (*engine, signature.clone()),
             (_, Input::File { case, .. }) => {
                 (Engine::Native, format!("unprocessed {}", short_name(case)))
             }
@@ -1014,31 +1150,53 @@ fn crashes_often(lives: &[Duration]) -> bool {
             < SHORT_LIFE
 }
 
-fn spawn(run: &FuzzRun<'_>, remaining: Duration, fork: usize) -> Result<Child> {
-    let args = run.args;
+/// The fuzz target, in the environment every run of it has.
+fn fuzzer(run: &FuzzRun<'_>) -> Command {
     let mut cmd = Command::new(run.bin);
-    cmd.current_dir(&run.project.root)
-        .arg(format!("-max_total_time={}", remaining.as_secs().max(1)))
-        .arg(format!("-artifact_prefix={}/", run.artifacts.display()))
-        .arg(format!("-max_len={}", args.max_len))
-        // An input that runs this long is a hang: libFuzzer stores it as a timeout finding.
-        .arg("-timeout=30")
-        .arg("-rss_limit_mb=4096")
-        .arg("-print_final_stats=1");
-    // -detect_leaks=0: libFuzzer's leak check after each input would end the process on every
-    // input that leaks, when the harness already caught (and recorded, or knows) the leak of the
-    // tracked values; a leaking bug in front would then keep the campaign from everything behind
-    // it. Leaks of other memory are still found: Miri beside the campaign checks for leaks, and
-    // LeakSanitizer does when a finding is triaged.
+    cmd.current_dir(&run.project.root);
+    // -detect_leaks=0 (below): libFuzzer's leak check after each input would end the process on
+    // every input that leaks, when the harness already caught (and recorded, or knows) the leak
+    // of the tracked values; a leaking bug in front would then keep the campaign from everything
+    // behind it. Leaks of other memory are still found: Miri beside the campaign checks for
+    // leaks, and LeakSanitizer does when a finding is triaged.
     // The same for LeakSanitizer's check at exit, which libFuzzer would report as a crash of
     // the empty input (later options win).
-    cmd.arg("-detect_leaks=0").env(
+    cmd.env(
         "ASAN_OPTIONS",
         match std::env::var("ASAN_OPTIONS") {
             Ok(user) if !user.is_empty() => format!("{user}:detect_leaks=0"),
             _ => "detect_leaks=0".to_owned(),
         },
     );
+    match run.seeded {
+        Some(id) => cmd.env("LOCKSTEP_SEEDED_BUG", id),
+        None => cmd.env_remove("LOCKSTEP_SEEDED_BUG"),
+    };
+    cmd
+}
+
+/// What the fuzz target says of a crash file it wrote, run on that file alone: fork mode prints
+/// no more of a job's report than its first line.
+fn classify_crash(run: &FuzzRun<'_>, file: &Path) -> Option<Finding> {
+    let mut cmd = fuzzer(run);
+    cmd.arg(file)
+        .env_remove(found::FINDINGS_ENV)
+        .env_remove(found::STOP_ENV);
+    let done = crate::process::run(&mut cmd, Duration::from_secs(30)).ok()?;
+    engines::fuzzer_report(run.project, &done.stderr)
+}
+
+fn spawn(run: &FuzzRun<'_>, remaining: Duration, fork: usize) -> Result<Child> {
+    let args = run.args;
+    let mut cmd = fuzzer(run);
+    cmd.arg(format!("-max_total_time={}", remaining.as_secs().max(1)))
+        .arg(format!("-artifact_prefix={}/", run.artifacts.display()))
+        .arg(format!("-max_len={}", args.max_len))
+        // An input that runs this long is a hang: libFuzzer stores it as a timeout finding.
+        .arg("-timeout=30")
+        .arg("-rss_limit_mb=4096")
+        .arg("-print_final_stats=1")
+        .arg("-detect_leaks=0");
     if fork > 0 {
         // Fork mode: a sanitizer report, a timeout or an out-of-memory ends one job, and the
         // others go on (with --stop-on-first, the first one ends the campaign).
@@ -1060,10 +1218,6 @@ fn spawn(run: &FuzzRun<'_>, remaining: Duration, fork: usize) -> Result<Child> {
         // Read-only: libFuzzer writes new inputs to the first directory only.
         cmd.arg(run.seeds);
     }
-    match run.seeded {
-        Some(id) => cmd.env("LOCKSTEP_SEEDED_BUG", id),
-        None => cmd.env_remove("LOCKSTEP_SEEDED_BUG"),
-    };
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -1216,6 +1370,53 @@ fn summary(campaigns: &[Campaign]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const CRASH: &str = "crash-eae751f498a5978bf1b81882799859398f7d2ae1";
+
+    #[test]
+    fn a_crash_is_named_by_the_report_the_fuzzer_printed_before_it() {
+        let project = Project::fixture();
+        let mut crashes = Crashes::default();
+        let file = PathBuf::from("/ws/fuzz/findings/raw_buf").join(CRASH);
+        // The collector may copy the file before the line naming it is read.
+        crashes.pending.push(file.clone());
+        assert!(
+            crashes.ready(false, |_| unreachable!()).is_empty(),
+            "no report yet: it waits"
+        );
+        for line in include_str!("fixtures/libfuzzer-asan-crash.txt").lines() {
+            crashes.read(&project, line);
+        }
+        assert!(crashes.reading.is_none(), "the report ends at the file");
+        let ready = crashes.ready(false, |_| unreachable!());
+        assert_eq!(ready.len(), 1);
+        assert_eq!(ready[0].0, file);
+        let finding = ready[0].1.as_ref().expect("classified");
+        assert_eq!(
+            finding.signature(),
+            "out-of-bounds at structures/src/raw_buf/drain.rs:150"
+        );
+        assert!(crashes.pending.is_empty());
+    }
+
+    #[test]
+    fn without_a_report_only_crash_files_are_run_again() {
+        let mut crashes = Crashes::default();
+        let dir = PathBuf::from("/ws/fuzz/findings/raw_buf");
+        crashes.pending.push(dir.join(CRASH));
+        crashes.pending.push(dir.join("timeout-0123"));
+        let ran = std::cell::RefCell::new(Vec::new());
+        let ready = crashes.ready(true, |f| {
+            ran.borrow_mut().push(f.to_path_buf());
+            None
+        });
+        assert_eq!(
+            ready.len(),
+            2,
+            "once none is coming, every file is handed on"
+        );
+        assert_eq!(*ran.borrow(), vec![dir.join(CRASH)]);
+    }
 
     #[test]
     fn frequent_crashes_turn_to_fork_mode() {

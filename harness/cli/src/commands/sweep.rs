@@ -105,7 +105,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         if let (None, Some(at)) = (first_finding, model_sweep.first_failure) {
             first_finding = Some(at.duration_since(start).as_secs_f64());
         }
-        for input in model_sweep.failed {
+        for (input, _) in model_sweep.failed {
             // Copied out of the scratch directory before anything else can go wrong.
             let dest = found_dir.join(format!("sweep-{engine}-{}", short_name(&input)));
             if !dest.exists() {
@@ -129,7 +129,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         found_by: "lockstep sweep",
         accepted: &accepted,
     };
-    let index = if culprits.is_empty() {
+    let mut index = if culprits.is_empty() {
         CorpusIndex::default()
     } else {
         CorpusIndex::load(project, &builds, &settings)?
@@ -142,7 +142,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
             case: input.clone(),
             quick: vec![*engine],
         };
-        let result = pipeline::process(project, &builds, &settings, &index, &queued, &mut earlier);
+        let result = pipeline::process(
+            project,
+            &builds,
+            &settings,
+            &mut index,
+            &queued,
+            &mut earlier,
+        );
         spinner.finish_and_clear();
         findings.push(result.with_context(|| format!("processing {}", input.display()))?);
     }

@@ -1,22 +1,10 @@
 //! The report parsers, on real reports (trimmed; the workspace path replaced by `/ws`).
 
-use std::path::PathBuf;
-
 use super::*;
 use lockstep::miri::AliasingModel;
 
 fn project() -> Project {
-    Project {
-        root: PathBuf::from("/ws"),
-        target_dir: PathBuf::from("/ws/target"),
-        fuzz_package: "lockstep-fuzz".into(),
-        fuzz_dir: PathBuf::from("/ws/fuzz"),
-        targets: vec!["raw_buf".into()],
-        has_seeded_bugs: true,
-        subject_dirs: vec![PathBuf::from("/ws/structures")],
-        host: "x86_64-unknown-linux-gnu".into(),
-        corpora: PathBuf::from("/ws/corpora"),
-    }
+    Project::fixture()
 }
 
 fn judged(engine: Engine, stderr: &str, code: i32) -> Verdict {
