@@ -117,6 +117,21 @@ impl fmt::Display for CaseError {
     }
 }
 
+impl CaseError {
+    /// Whether the file itself is no case (empty, too large, not a regular file, a corrupt
+    /// trace), so reading it again cannot go otherwise; a missing or unreadable file may be
+    /// there, or readable, next time.
+    pub fn is_in_the_file(&self) -> bool {
+        matches!(
+            self,
+            CaseError::Empty { .. }
+                | CaseError::TooLarge { .. }
+                | CaseError::NotAFile { .. }
+                | CaseError::NotUtf8 { .. }
+        )
+    }
+}
+
 /// The message already says what the OS said: no `source`, so a chain of causes does not
 /// print it twice.
 impl std::error::Error for CaseError {}

@@ -443,6 +443,14 @@ pub fn mark_processed(case: &Path, processed: &Processed) -> Result<()> {
     std::fs::write(&marker, json).with_context(|| format!("writing {}", marker.display()))
 }
 
+/// Records that `case` cannot be processed because it is no case (see
+/// [`lockstep::case::CaseError::is_in_the_file`]), so no later run tries again.
+pub fn mark_refused(case: &Path, why: &str) -> Result<()> {
+    let marker = sibling(case, ".processed.json");
+    let json = serde_json::json!({ "refused": why }).to_string();
+    std::fs::write(&marker, json).with_context(|| format!("writing {}", marker.display()))
+}
+
 /// Whether `case` was processed by an earlier run.
 pub fn is_processed(case: &Path) -> bool {
     sibling(case, ".processed.json").exists()

@@ -38,6 +38,13 @@ fn campaigns_keep_going_know_the_corpus_and_lose_nothing() {
         &left,
     )
     .unwrap();
+    // And an empty one (the empty input, as libFuzzer names it), which is no case: reported
+    // once, then never retried.
+    let empty = findings.join("crash-da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    let empty_marker =
+        findings.join("crash-da39a3ee5e6b4b0d3255bfef95601890afd80709.processed.json");
+    let _ = std::fs::remove_file(&empty_marker);
+    std::fs::write(&empty, b"").unwrap();
 
     // Found again: already stored, exit 0 (a keep-going campaign used to exit 2 here).
     let output = fuzz(&["--time", "6s"]);
@@ -50,11 +57,20 @@ fn campaigns_keep_going_know_the_corpus_and_lose_nothing() {
         report(&output)
     );
     assert!(
-        stderr.contains("processing 1 finding(s) an interrupted campaign left"),
+        stderr.contains("processing 2 finding(s) an interrupted campaign left"),
         "{}",
         report(&output)
     );
     assert!(marker.exists(), "the recovered crash was not processed");
+    assert!(
+        stderr.contains("could not process crash-da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+        "{}",
+        report(&output)
+    );
+    assert!(
+        empty_marker.exists(),
+        "the empty file is tried again next time"
+    );
     let _ = std::fs::remove_file(&left);
     let _ = std::fs::remove_file(&marker);
     let _ = std::fs::remove_file(findings.join("crash-left-by-a-killed-campaign.shrunk.trace"));
@@ -72,6 +88,13 @@ fn campaigns_keep_going_know_the_corpus_and_lose_nothing() {
     let corpora_arg = corpora.path().to_str().unwrap().to_owned();
     let output = fuzz(&["--time", "6s", "--corpora", &corpora_arg]);
     assert_eq!(output.status.code(), Some(1), "{}", report(&output));
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("crash-da39a3ee"),
+        "the empty file was tried again\n{}",
+        report(&output)
+    );
+    let _ = std::fs::remove_file(&empty);
+    let _ = std::fs::remove_file(&empty_marker);
     assert!(
         String::from_utf8_lossy(&output.stdout).contains(&format!("REGRESSION: raw_buf/{CASE}")),
         "{}",

@@ -976,6 +976,15 @@ fn queue(
             Ok(p)
         })()
         .map_err(|e| format!("{e:#}"));
+        if result.is_err() {
+            // A file that is no case never becomes one: it is reported by this campaign, and
+            // not retried by every campaign after it, as a failure to process would be.
+            if let Err(refused) = lockstep::case::read(&case) {
+                if refused.is_in_the_file() {
+                    let _ = pipeline::mark_refused(&case, &refused.to_string());
+                }
+            }
+        }
         if !json {
             if let Some(line) = processed_line(settings.target, &case, &result) {
                 if bar.is_hidden() {
