@@ -1265,7 +1265,7 @@ fn show(bar: &ProgressBar, status: &Status, failures: usize, start: Instant, bud
     bar.set_message(format!(
         "/{} {} exec/s, cov {}, corpus {}, failures {failures}",
         clock(budget),
-        human(status.exec_per_sec),
+        human(rate(status, start)),
         status.cov,
         status.corpus
     ));
@@ -1283,10 +1283,16 @@ fn plain_progress(
         clock(start.elapsed().min(budget)),
         clock(budget),
         human(status.execs),
-        human(status.exec_per_sec),
+        human(rate(status, start)),
         status.cov,
         status.corpus
     )
+}
+
+/// Executions per second since `start`: what libFuzzer reports is its current process's rate,
+/// 0 right after a crash restarted it.
+fn rate(status: &Status, start: Instant) -> u64 {
+    (status.execs as f64 / start.elapsed().as_secs_f64().max(1.0)) as u64
 }
 
 fn clock(d: Duration) -> String {
