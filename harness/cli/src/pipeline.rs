@@ -63,6 +63,16 @@ pub enum Input {
 }
 
 impl Input {
+    /// A failure `engine` saw in `case`, as `finding`.
+    pub fn seen(case: PathBuf, engine: Engine, finding: &engines::Finding) -> Self {
+        Input::Recorded {
+            case,
+            engine,
+            signature: finding.signature(),
+            severity: finding.severity(),
+        }
+    }
+
     /// The case file.
     pub fn case(&self) -> &Path {
         match self {

@@ -617,12 +617,7 @@ impl MiriBeside<'_> {
                         &format!("{engine}, beside the campaign"),
                     );
                     let _ = self.tx.send(Queued {
-                        input: Input::Recorded {
-                            case: dest,
-                            engine,
-                            signature: finding.signature(),
-                            severity: finding.severity(),
-                        },
+                        input: Input::seen(dest, engine, &finding),
                         found_at_ms: Some(now_ms()),
                     });
                 }
@@ -721,12 +716,7 @@ fn fuzz_loop(
                             &f.signature(),
                             "AddressSanitizer, in the fuzzer",
                         );
-                        Input::Recorded {
-                            case: file,
-                            engine: Engine::Asan,
-                            signature: f.signature(),
-                            severity: f.severity(),
-                        }
+                        Input::seen(file, Engine::Asan, f)
                     }
                     None => {
                         run.announcer.failure(
