@@ -1593,7 +1593,7 @@ impl Spec for GraphSpec {
     type Subject = Side<ArenaGraph<Elem, Elem>>;
     type Model = Side<ModelGraph>;
     type Output = Out;
-    type State = State;
+    type Item = State;
 
     fn new_model() -> Self::Model {
         Side {
@@ -1624,12 +1624,12 @@ impl Spec for GraphSpec {
         }
     }
 
-    fn model_state(model: &Self::Model) -> State {
-        state(model)
+    fn model_state(model: &Self::Model) -> impl Iterator<Item = State> {
+        std::iter::once(state(model))
     }
 
-    fn subject_state(subject: &Self::Subject) -> State {
-        state(subject)
+    fn subject_state(subject: &Self::Subject) -> impl Iterator<Item = State> {
+        std::iter::once(state(subject))
     }
 
     /// Whole states every 4th step: a snapshot walks every node, edge and handle while most ops

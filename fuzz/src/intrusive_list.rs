@@ -1344,7 +1344,7 @@ impl Spec for ListSpec {
     type Subject = Lists<LinkedList<BoxNodes>, LinkedList<RcNodes>>;
     type Model = Lists<VecDeque<Tracked<u32>>, VecDeque<Held>>;
     type Output = Out;
-    type State = State;
+    type Item = State;
 
     fn new_model() -> Self::Model {
         Lists::new(VecDeque::new, VecDeque::new)
@@ -1367,11 +1367,11 @@ impl Spec for ListSpec {
         subject.shared.iter().for_each(List::check);
     }
 
-    fn model_state(model: &Self::Model) -> State {
-        state(model)
+    fn model_state(model: &Self::Model) -> impl Iterator<Item = State> {
+        std::iter::once(state(model))
     }
 
-    fn subject_state(subject: &Self::Subject) -> State {
-        state(subject)
+    fn subject_state(subject: &Self::Subject) -> impl Iterator<Item = State> {
+        std::iter::once(state(subject))
     }
 }

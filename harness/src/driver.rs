@@ -25,6 +25,7 @@ pub struct Target {
     replay: fn(&'static str, &Case) -> Result<Report, TraceError>,
     replay_subject: fn(&'static str, &Case) -> Result<Report, TraceError>,
     to_trace: fn(&'static str, &Case) -> Result<String, TraceError>,
+    work: fn(Work, &[Vec<u8>]) -> WorkDone,
 }
 
 impl std::fmt::Debug for Target {
@@ -58,6 +59,64 @@ fn to_trace<S: Spec>(name: &'static str, case: &Case) -> Result<String, TraceErr
     trace::write(name, &ops_of::<S>(name, case)?)
 }
 
+/// What `replay overhead` does with each of its inputs, so that the instructions of each can be
+/// counted apart (`scripts/overhead`): the runner's overhead is what `Run` costs beyond `Model`
+/// and `Subject` together, each net of `Decode`, which all of them do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Work {
+    /// Decode the ops, nothing more.
+    Decode,
+    /// Decode, then apply the ops to the model alone ([`runner::run_alone`]).
+    Model,
+    /// Decode, then apply the ops to the subject alone.
+    Subject,
+    /// Decode, then run the ops the way every engine does ([`runner::run`]).
+    Run,
+}
+
+/// What a [`Work`] went through.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WorkDone {
+    /// Ops decoded.
+    pub ops: usize,
+    /// Runs that failed (a correct structure has none).
+    pub failed: usize,
+}
+
+fn work<S: Spec>(work: Work, inputs: &[Vec<u8>]) -> WorkDone {
+    let mut done = WorkDone::default();
+    for data in inputs {
+        let ops = runner::decode::<S>(data);
+        done.ops += ops.len();
+        match work {
+            Work::Decode => drop(std::hint::black_box(ops)),
+            Work::Model => runner::run_alone::<S>(crate::Side::Model, &ops),
+            Work::Subject => runner::run_alone::<S>(crate::Side::Subject, &ops),
+            Work::Run => done.failed += usize::from(!runner::run::<S>(&ops).is_pass()),
+        }
+    }
+    done
+}
+
+/// `count` inputs of 64 to 4096 bytes, the same on every machine and in every build: a fixed
+/// workload for measuring the runner.
+pub fn fixed_inputs(count: usize) -> Vec<Vec<u8>> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        // xorshift64*
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    (0..count)
+        .map(|_| {
+            let len = 64 + (next() % (4096 - 64 + 1)) as usize;
+            (0..len).map(|_| (next() >> 56) as u8).collect()
+        })
+        .collect()
+}
+
 impl Target {
     /// The target `name`, driven by `S`.
     pub const fn of<S: Spec>(name: &'static str) -> Target {
@@ -66,6 +125,7 @@ impl Target {
             replay: replay::<S>,
             replay_subject: replay_subject::<S>,
             to_trace: to_trace::<S>,
+            work: work::<S>,
         }
     }
 
@@ -82,6 +142,11 @@ impl Target {
     /// Runs a case on the subject alone (see [`runner::run_subject`]): for Miri.
     pub fn replay_subject(&self, case: &Case) -> Result<Report, TraceError> {
         (self.replay_subject)(self.name, case)
+    }
+
+    /// Does `work` on each of `inputs` (see [`Work`]).
+    pub fn work(&self, work: Work, inputs: &[Vec<u8>]) -> WorkDone {
+        (self.work)(work, inputs)
     }
 
     /// The case as a trace (bytes are decoded; a trace is checked and rewritten).
@@ -313,6 +378,9 @@ usage: replay [--json] [--quiet] [--subject-only] TARGET FILE...
        replay trace TARGET FILE...               print cases as traces
        replay shrink [--json] [--max-attempts N] TARGET FILE
                                                  shrink a failing case, print the result
+       replay overhead TARGET decode|model|subject|run [INPUTS]
+                                                 do one kind of work on INPUTS (default 2000)
+                                                 fixed inputs, for counting its instructions
        replay list                               list the targets
        replay bugs                               list the seeded bugs (JSON lines)
 exit status: 0 every case passed (or was shrunk), 1 a case failed, 2 bad input";
@@ -375,6 +443,51 @@ pub fn single_target_main(target: Target) -> ExitCode {
     }
 }
 
+/// `replay overhead TARGET WORK [INPUTS]`.
+fn overhead(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
+    let [name, work, rest @ ..] = args else {
+        return Err(format!(
+            "overhead takes a target and a kind of work\n{USAGE}"
+        ));
+    };
+    let target = find(targets, name)?;
+    let work = match work.as_str() {
+        "decode" => Work::Decode,
+        "model" => Work::Model,
+        "subject" => Work::Subject,
+        "run" => Work::Run,
+        other => {
+            return Err(format!(
+                "unknown work `{other}`: decode, model, subject or run"
+            ));
+        }
+    };
+    let count = match rest {
+        [] => 2000,
+        [n] => n
+            .parse()
+            .map_err(|_| format!("`{n}` is not a number of inputs"))?,
+        _ => return Err(format!("overhead takes at most one number\n{USAGE}")),
+    };
+    let done = target.work(work, &fixed_inputs(count));
+    println!(
+        "{count} inputs, {} ops, {} failed runs",
+        done.ops, done.failed
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The target called `name`, or an error listing them.
+fn find<'a>(targets: &'a [Target], name: &str) -> Result<&'a Target, String> {
+    targets.iter().find(|t| t.name() == name).ok_or_else(|| {
+        let names: Vec<_> = targets.iter().map(Target::name).collect();
+        format!(
+            "unknown target `{name}`: the targets are {}",
+            names.join(", ")
+        )
+    })
+}
+
 fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
     let mut mode = Mode::Run {
         json: false,
@@ -388,6 +501,7 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
             let _ = std::io::stdout().write_all(names.as_bytes());
             return Ok(ExitCode::SUCCESS);
         }
+        Some("overhead") => return overhead(targets, &rest[1..]),
         Some("trace") => {
             mode = Mode::Trace;
             rest = &rest[1..];
@@ -422,13 +536,7 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
     let (name, files) = rest
         .split_first()
         .ok_or_else(|| format!("no target given\n{USAGE}"))?;
-    let target = targets.iter().find(|t| t.name() == name).ok_or_else(|| {
-        let names: Vec<_> = targets.iter().map(Target::name).collect();
-        format!(
-            "unknown target `{name}`: the targets are {}",
-            names.join(", ")
-        )
-    })?;
+    let target = find(targets, name)?;
     if files.is_empty() {
         return Err(format!("no case files given for `{name}`\n{USAGE}"));
     }

@@ -28,6 +28,21 @@ impl Finish {
     }
 }
 
+impl Finish {
+    /// Takes up to `front` items from the front of `iter` and up to `back` from its back, then
+    /// ends it this way; returns what was taken, with what [`Finish::Exhaust`] consumed last.
+    pub fn take<I: DoubleEndedIterator>(
+        self,
+        mut iter: I,
+        front: usize,
+        back: usize,
+    ) -> Vec<I::Item> {
+        let mut got = take_ends(&mut iter, front, back);
+        self.end(iter, &mut got, |item| item);
+        got
+    }
+}
+
 /// Takes up to `front` items from the front of `iter`, then up to `back` from its back.
 pub fn take_ends<I: DoubleEndedIterator>(iter: &mut I, front: usize, back: usize) -> Vec<I::Item> {
     let mut got: Vec<I::Item> = iter.by_ref().take(front).collect();

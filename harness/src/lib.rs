@@ -12,6 +12,7 @@
 //! [traces](trace).
 #![warn(missing_docs)]
 
+mod api;
 pub mod campaign;
 pub mod case;
 pub mod corpus;
@@ -20,8 +21,11 @@ pub mod finding;
 mod guards;
 mod handles;
 pub mod miri;
+pub mod models;
+mod out;
 mod panics;
 mod runner;
+pub mod select;
 pub mod shrink;
 mod spec;
 pub mod trace;
@@ -30,9 +34,10 @@ mod tracked;
 pub use driver::{Report, SeededBugInfo, Target};
 pub use guards::{Finish, take_ends};
 pub use handles::Handles;
-pub use panics::{NON_UNWINDING_PREFIX, PanicMessage, expect_panic};
+pub use out::{IntoValue, Out};
+pub use panics::{NON_UNWINDING_PREFIX, PanicMessage, REAL_PANIC_RUNS, expect_panic, panics_if};
 pub use runner::{
-    Failure, FailureKind, Outcome, Phase, decode, run, run_bytes, run_subject, run_with,
+    Failure, FailureKind, Outcome, Phase, decode, run, run_alone, run_bytes, run_subject, run_with,
 };
 pub use spec::{Config, PanicPolicy, Spec};
 pub use tracked::{Event, InjectedPanic, PanicPlan, Side, Tracked, Violation, arm};

@@ -15,7 +15,7 @@ pub(crate) enum Caught {
     /// A panic injected by a [`crate::PanicPlan`].
     Injected(InjectedPanic),
     /// Any other panic.
-    Real(PanicReport),
+    Real(Box<PanicReport>),
 }
 
 /// What a real panic said, and where.
@@ -131,23 +131,33 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
     DEPTH.with(|d| d.set(d.get() - 1));
     result.map_err(|payload| match payload.downcast::<InjectedPanic>() {
         Ok(injected) => Caught::Injected(*injected),
-        Err(payload) => Caught::Real(LAST.with(|last| last.borrow_mut().take()).unwrap_or_else(
-            // The hook did not see it: a panic raised by `resume_unwind`, which skips hooks.
-            || PanicReport {
-                message: payload_message(&*payload),
-                location: None,
-                backtrace: None,
-            },
+        Err(payload) => Caught::Real(Box::new(
+            LAST.with(|last| last.borrow_mut().take()).unwrap_or_else(
+                // The hook did not see it: a panic raised by `resume_unwind`, which skips hooks.
+                || PanicReport {
+                    message: payload_message(&*payload),
+                    location: None,
+                    backtrace: None,
+                },
+            ),
         )),
     })
 }
 
-/// The message of a panic raised by contract (see [`expect_panic`]).
+/// The message of a panic raised by contract (see [`expect_panic`] and [`panics_if`]).
 ///
 /// Any two compare equal: the contract is that both sides panic, not how they word it (std's
-/// wording changes between releases). The text is kept for reports.
+/// wording changes between releases). The text is kept for reports; a panic that [`panics_if`]
+/// did not raise has none.
 #[derive(Clone, Eq)]
-pub struct PanicMessage(pub String);
+pub struct PanicMessage(Option<String>);
+
+impl PanicMessage {
+    /// What the panic said, if it was raised.
+    pub fn text(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
 
 impl PartialEq for PanicMessage {
     fn eq(&self, _: &Self) -> bool {
@@ -157,7 +167,10 @@ impl PartialEq for PanicMessage {
 
 impl std::fmt::Debug for PanicMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "panic({:?})", self.0)
+        match &self.0 {
+            Some(text) => write!(f, "panic({text:?})"),
+            None => f.write_str("panic(by contract, not raised)"),
+        }
     }
 }
 
@@ -166,14 +179,133 @@ impl std::fmt::Debug for PanicMessage {
 ///
 /// Use it on both sides for API paths that panic by design, so the two panics are compared like
 /// any output. An [injected panic](crate::PanicPlan) is not caught: it goes on to the runner.
+/// Every call that panics costs an unwind (tens of thousands of instructions); when the
+/// condition for the panic is known, [`panics_if`] costs one only now and then.
 pub fn expect_panic<R>(f: impl FnOnce() -> R) -> Result<R, PanicMessage> {
     let outer = BY_CONTRACT.with(|c| c.replace(true));
     let result = catch(f);
     BY_CONTRACT.with(|c| c.set(outer));
     match result {
         Ok(r) => Ok(r),
-        Err(Caught::Real(report)) => Err(PanicMessage(report.message)),
+        Err(Caught::Real(report)) => Err(PanicMessage(Some(report.message))),
         Err(Caught::Injected(injected)) => panic::resume_unwind(Box::new(injected)),
+    }
+}
+
+/// Calls `f`, whose API panics by contract exactly when `panics` holds (the precondition the
+/// documentation states: `index > len` for `insert`), and returns its result or the panic.
+///
+/// When `panics` is false, `f` runs as is: if it panics anyway, that is a real panic, reported
+/// against the side that raised it (a model that panics means the condition is wrong). When it
+/// is true, `f` really runs, and must panic, the first time each op variant gets here in a run
+/// of at most [`REAL_PANIC_RUNS`] ops; otherwise the panic is taken as read and `f` is not called,
+/// which saves an unwind (tens of thousands of instructions) per call. Short runs are where a
+/// fuzzer starts and what a shrunk case is, so each panic path is still taken, and a case that
+/// fails on one still fails once shrunk. Both sides of a step decide the same way, so their
+/// outputs stay comparable. A model that does not panic where `panics` says it does is reported
+/// as a model panic: the condition is wrong. Outside a run (a spec's own tests), `f` always
+/// runs.
+///
+/// ```
+/// # use lockstep::panics_if;
+/// let mut v = vec![1, 2];
+/// let i = 5;
+/// let removed = panics_if(i >= v.len(), || v.remove(i));
+/// assert!(removed.is_err());
+/// ```
+pub fn panics_if<R>(panics: bool, f: impl FnOnce() -> R) -> Result<R, PanicMessage> {
+    if !panics {
+        return Ok(f());
+    }
+    if !contract::take_real_path() {
+        return Err(PanicMessage(None));
+    }
+    let result = expect_panic(f);
+    if result.is_ok() && crate::tracked::ledger::side() == Some(crate::Side::Model) {
+        panic!(
+            "`panics_if` was told this call panics by contract, but the model's returned: the \
+             condition is wrong"
+        );
+    }
+    result
+}
+
+/// Runs of at most this many ops raise the first contract panic of each op variant for real (see
+/// [`panics_if`]); longer runs take every one as read.
+pub const REAL_PANIC_RUNS: usize = 32;
+
+/// Which contract panics of a run take the real path: the first of each op variant, in short
+/// runs.
+pub(crate) mod contract {
+    use std::cell::{Cell, RefCell};
+
+    thread_local! {
+        /// The op variants whose contract panic was raised for real in this run.
+        static RAISED: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+        /// The variant of the op being applied; `None` outside a run (raise every panic) and
+        /// in runs that never raise one.
+        static STEP: Cell<Step> = const { Cell::new(Step::Every) };
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) enum Step {
+        /// Every contract panic is raised: outside a run, and in tests that call specs directly.
+        Every,
+        /// None is: the one-side runs that measure what a structure costs alone.
+        Never,
+        /// The op of this variant is being applied: the first of its contract panics in the run
+        /// is raised.
+        Variant(u64),
+    }
+
+    /// Forgets the panics raised in the previous run.
+    pub(crate) fn begin_run() {
+        RAISED.with(|r| r.borrow_mut().clear());
+    }
+
+    /// Sets what the contract panics of the coming side's step do.
+    pub(crate) fn set_step(step: Step) {
+        STEP.with(|s| s.set(step));
+    }
+
+    /// Called after both sides applied the op of `variant`: its panic was raised, if one was due.
+    pub(crate) fn end_step(raised: bool) {
+        if let Step::Variant(v) = STEP.with(Cell::get) {
+            if raised {
+                RAISED.with(|r| {
+                    let mut r = r.borrow_mut();
+                    if !r.contains(&v) {
+                        r.push(v);
+                    }
+                });
+            }
+        }
+        set_step(Step::Every);
+    }
+
+    /// Whether a contract panic due now is raised for real.
+    pub(super) fn take_real_path() -> bool {
+        match STEP.with(Cell::get) {
+            Step::Every => true,
+            Step::Never => false,
+            Step::Variant(v) => {
+                let raise = RAISED.with(|r| !r.borrow().contains(&v));
+                if raise {
+                    REAL.with(|r| r.set(true));
+                }
+                raise
+            }
+        }
+    }
+
+    thread_local! {
+        /// Whether a contract panic was raised for real in this step.
+        static REAL: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Whether a contract panic was raised for real since the last call.
+    pub(crate) fn take_raised() -> bool {
+        REAL.with(|r| r.replace(false))
     }
 }
 

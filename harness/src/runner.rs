@@ -6,6 +6,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use serde::{Deserialize, Serialize};
 
 use crate::finding::{Class, Severity};
+use crate::panics::contract::{self, Step};
 use crate::panics::{self, Caught, PanicReport};
 use crate::spec::{Config, PanicPolicy, Spec};
 use crate::tracked::{Event, Side, Violation, ledger};
@@ -354,7 +355,7 @@ fn on_side<R>(
     match result {
         Ok(r) => Ok(Applied::Returned(r)),
         Err(Caught::Injected(p)) => Ok(Applied::Injected(p.event)),
-        Err(Caught::Real(report)) => Err(report),
+        Err(Caught::Real(report)) => Err(*report),
     }
 }
 
@@ -377,8 +378,8 @@ fn subject_panic(report: PanicReport) -> FailureKind {
 /// sides keep the same number of values alive, give or take the `leaked` values a leak earlier
 /// in the run already accounts for.
 fn accounting(leaked: usize) -> Option<FailureKind> {
-    if let Some(v) = ledger::take_violations().first() {
-        return Some(FailureKind::from_violation(v));
+    if let Some(v) = ledger::take_violation() {
+        return Some(FailureKind::from_violation(&v));
     }
     let (model, subject) = ledger::live();
     if subject < model {
@@ -390,11 +391,102 @@ fn accounting(leaked: usize) -> Option<FailureKind> {
     }
 }
 
+/// Starts a run: a fresh ledger, and every op variant's first contract panic raised again.
+fn begin_run() {
+    ledger::begin_run();
+    contract::begin_run();
+}
+
+/// What the contract panics of a step of a run of `len` ops do (see [`crate::panics_if`]).
+fn contract_step<Op>(len: usize, op: &Op) -> Step {
+    if len <= crate::panics::REAL_PANIC_RUNS {
+        Step::Variant(variant_key(op))
+    } else {
+        Step::Never
+    }
+}
+
+/// A key for `op`'s variant, the same in every run: which variants already raised their contract
+/// panic is kept by it.
+fn variant_key<Op>(op: &Op) -> u64 {
+    /// Keeps the bytes of a discriminant, which are all it is given.
+    struct Key(u64);
+    impl std::hash::Hasher for Key {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for &b in bytes {
+                self.0 = self.0.rotate_left(8) ^ u64::from(b);
+            }
+        }
+        fn write_u64(&mut self, n: u64) {
+            self.0 ^= n;
+        }
+        fn write_isize(&mut self, n: isize) {
+            self.0 ^= n as u64;
+        }
+    }
+    let mut key = Key(0);
+    std::hash::Hash::hash(&std::mem::discriminant(op), &mut key);
+    key.0
+}
+
+/// Applies `ops` to one side alone, the way a program using it would: no comparison, no
+/// invariant checks, no accounting, no injected panic, and no panic by contract that
+/// [`panics_if`](crate::panics_if) can tell is due. What one side costs without the runner: the
+/// denominator of the runner's overhead (`scripts/overhead`). A panic ends it, caught.
+pub fn run_alone<S: Spec>(side: Side, ops: &[S::Op]) {
+    begin_run();
+    contract::set_step(Step::Never);
+    let _ = panics::catch(|| match side {
+        Side::Model => {
+            let mut model = S::new_model();
+            for op in ops {
+                std::hint::black_box(S::apply_model(&mut model, op));
+                ledger::take_pending();
+            }
+        }
+        Side::Subject => {
+            let mut subject = S::new_subject();
+            for op in ops {
+                std::hint::black_box(S::apply_subject(&mut subject, op));
+                ledger::take_pending();
+            }
+        }
+    });
+    contract::set_step(Step::Every);
+}
+
 /// The first leak of a run that went on past it.
 struct FirstLeak {
     step: usize,
     kind: FailureKind,
     after_injected_panic: bool,
+}
+
+/// The invariants' failure, from the panic `check_invariants` raised.
+fn invariant_broken(caught: Caught) -> FailureKind {
+    match caught {
+        Caught::Real(r) => FailureKind::Invariant {
+            message: r.message,
+            location: r.location,
+        },
+        Caught::Injected(p) => FailureKind::Invariant {
+            message: format!("check_invariants raised an {p}"),
+            location: None,
+        },
+    }
+}
+
+/// Both sides' step: what each produced, whether an injected panic fired, and the invariants'
+/// verdict when they were checked with the step.
+struct Applied2<R> {
+    model: Applied<R>,
+    subject: Applied<R>,
+    fired: bool,
+    /// `Some(None)`: they hold; `Some(Some(_))`: broken; `None`: not checked yet.
+    invariants: Option<Option<FailureKind>>,
 }
 
 /// One run in progress.
@@ -408,38 +500,59 @@ struct Run<'a, S: Spec> {
 
 impl<S: Spec> Run<'_, S> {
     fn check_invariants(&self) -> Option<FailureKind> {
-        match panics::catch(|| S::check_invariants(&self.subject)) {
-            Ok(()) => None,
-            Err(Caught::Real(r)) => Some(FailureKind::Invariant {
-                message: r.message,
-                location: r.location,
-            }),
-            Err(Caught::Injected(p)) => Some(FailureKind::Invariant {
-                message: format!("check_invariants raised an {p}"),
-                location: None,
-            }),
+        panics::catch(|| S::check_invariants(&self.subject))
+            .err()
+            .map(invariant_broken)
+    }
+
+    /// Compares the two whole states item by item as they are listed; only a difference is
+    /// collected and formatted. A panic while listing is the model's or the subject's, by whose
+    /// item was being listed.
+    fn compare_states(&self) -> Option<FailureKind> {
+        let in_subject = std::cell::Cell::new(false);
+        let equal = panics::catch(|| {
+            let mut model = S::model_state(&self.model);
+            in_subject.set(true);
+            let mut subject = S::subject_state(&self.subject);
+            loop {
+                in_subject.set(false);
+                let m = model.next();
+                in_subject.set(true);
+                let s = subject.next();
+                match (m, s) {
+                    (None, None) => return true,
+                    (m, s) if m == s => {}
+                    _ => return false,
+                }
+            }
+        });
+        match equal {
+            Ok(true) => None,
+            Ok(false) => Some(self.state_mismatch()),
+            Err(caught) => {
+                let report = match caught {
+                    Caught::Real(report) => report,
+                    Caught::Injected(_) => unreachable!("no plan is armed while listing states"),
+                };
+                Some(if in_subject.get() {
+                    subject_panic(*report)
+                } else {
+                    model_panic(*report)
+                })
+            }
         }
     }
 
-    fn compare_states(&self) -> Option<FailureKind> {
-        let model = match on_side(Side::Model, None, &mut false, || {
-            S::model_state(&self.model)
-        }) {
-            Ok(Applied::Returned(state)) => state,
-            Ok(Applied::Injected(_)) => unreachable!("no plan is armed while taking states"),
-            Err(report) => return Some(model_panic(report)),
+    /// The two states, collected and formatted, once they are known to differ.
+    fn state_mismatch(&self) -> FailureKind {
+        let listed = |items: Result<Vec<S::Item>, Caught>| match items {
+            Ok(items) => format!("{items:?}"),
+            Err(_) => "(panicked while listed again)".to_owned(),
         };
-        let subject = match on_side(Side::Subject, None, &mut false, || {
-            S::subject_state(&self.subject)
-        }) {
-            Ok(Applied::Returned(state)) => state,
-            Ok(Applied::Injected(_)) => unreachable!("no plan is armed while taking states"),
-            Err(report) => return Some(subject_panic(report)),
-        };
-        (model != subject).then(|| FailureKind::StateMismatch {
-            model: format!("{model:?}"),
-            subject: format!("{subject:?}"),
-        })
+        FailureKind::StateMismatch {
+            model: listed(panics::catch(|| S::model_state(&self.model).collect())),
+            subject: listed(panics::catch(|| S::subject_state(&self.subject).collect())),
+        }
     }
 
     /// Applies `op` to both sides and checks them. An injected panic that fired in this step
@@ -447,26 +560,25 @@ impl<S: Spec> Run<'_, S> {
     /// memory safety and the invariants are checked after one.
     fn step(&mut self, op: &S::Op, policy: PanicPolicy, leaked: usize) -> Option<FailureKind> {
         let plan = ledger::take_pending();
-        let mut fired = false;
-        let model = match on_side(Side::Model, plan, &mut fired, || {
-            S::apply_model(&mut self.model, op)
-        }) {
-            Ok(out) => out,
-            Err(report) => return Some(model_panic(report)),
-        };
-        let subject = match on_side(Side::Subject, plan, &mut fired, || {
-            S::apply_subject(&mut self.subject, op)
-        }) {
-            Ok(out) => out,
-            Err(report) => return Some(subject_panic(report)),
+        contract::set_step(contract_step(self.ops.len(), op));
+        let applied = self.apply(op, plan);
+        contract::end_step(contract::take_raised());
+        let Applied2 {
+            model,
+            subject,
+            fired,
+            invariants,
+        } = match applied {
+            Ok(applied) => applied,
+            Err(kind) => return Some(kind),
         };
         self.injected |= fired;
-        if let Some(v) = ledger::take_violations().first() {
-            return Some(FailureKind::from_violation(v));
+        if let Some(v) = ledger::take_violation() {
+            return Some(FailureKind::from_violation(&v));
         }
         if fired && policy == PanicPolicy::MemorySafety {
             drop((model, subject));
-            return self.check_invariants();
+            return invariants.unwrap_or_else(|| self.check_invariants());
         }
         if model != subject {
             return Some(FailureKind::Divergence {
@@ -475,7 +587,82 @@ impl<S: Spec> Run<'_, S> {
             });
         }
         drop((model, subject));
-        self.check_invariants().or_else(|| accounting(leaked))
+        invariants
+            .unwrap_or_else(|| self.check_invariants())
+            .or_else(|| accounting(leaked))
+    }
+
+    /// Applies `op` to the model, then to the subject, then checks the subject's invariants, all
+    /// under one `catch_unwind` unless a panic interrupts them: an injected panic ends that
+    /// side's step and the next part goes on under a new one; a real panic is the failure of the
+    /// side that raised it. The invariants are checked here only when no injected panic fired.
+    fn apply(
+        &mut self,
+        op: &S::Op,
+        plan: Option<crate::PanicPlan>,
+    ) -> Result<Applied2<S::Output>, FailureKind> {
+        let mut model: Option<Applied<S::Output>> = None;
+        let mut subject: Option<Applied<S::Output>> = None;
+        let mut invariants: Option<Option<FailureKind>> = None;
+        let mut fired = false;
+        loop {
+            let caught = panics::catch(|| {
+                if model.is_none() {
+                    ledger::begin_side(Side::Model, plan);
+                    let out = S::apply_model(&mut self.model, op);
+                    fired |= ledger::end_side();
+                    model = Some(Applied::Returned(out));
+                }
+                if subject.is_none() {
+                    ledger::begin_side(Side::Subject, plan);
+                    let out = S::apply_subject(&mut self.subject, op);
+                    fired |= ledger::end_side();
+                    subject = Some(Applied::Returned(out));
+                    if !fired {
+                        S::check_invariants(&self.subject);
+                        invariants = Some(None);
+                    }
+                }
+            });
+            let caught = match caught {
+                Ok(()) => break,
+                Err(caught) => caught,
+            };
+            let running = if model.is_none() {
+                Some(&mut model)
+            } else if subject.is_none() {
+                Some(&mut subject)
+            } else {
+                None
+            };
+            match (caught, running) {
+                (Caught::Injected(p), Some(out)) => {
+                    fired |= ledger::end_side();
+                    *out = Some(Applied::Injected(p.event));
+                }
+                (Caught::Real(report), Some(_)) => {
+                    ledger::end_side();
+                    return Err(if model.is_none() {
+                        model_panic(*report)
+                    } else {
+                        subject_panic(*report)
+                    });
+                }
+                (caught, None) => {
+                    invariants = Some(Some(invariant_broken(caught)));
+                    break;
+                }
+            }
+        }
+        match (model, subject) {
+            (Some(model), Some(subject)) => Ok(Applied2 {
+                model,
+                subject,
+                fired,
+                invariants,
+            }),
+            _ => unreachable!("both sides ran or one panicked for real"),
+        }
     }
 
     /// Disposes of both sides after a failure. A subject that may be corrupt is not dropped:
@@ -515,13 +702,17 @@ fn failed<Op: Clone>(
 /// Steps compared at full frequency before the comparisons thin out.
 const FULL_RATE_STEPS: usize = 256;
 
-/// Whether whole states are compared after `step` ops (from 1). Every `every`-th step for the
-/// first [`FULL_RATE_STEPS`] comparisons; then, each time the run doubles in length, half as
-/// often. A snapshot costs time in proportion to the structure, which grows with the run, so
-/// comparing after every step makes a long trace quadratic (a 100k-op trace took minutes); this
-/// schedule keeps the total linear while short runs, the fuzzer's, compare as often as asked.
-/// It depends on the step alone, so every engine compares at the same steps.
+/// Whether whole states are compared after `step` ops (from 1). With `every` 0, after steps 1,
+/// 2, 4, 8, ... Otherwise every `every`-th step for the first [`FULL_RATE_STEPS`] comparisons;
+/// then, each time the run doubles in length, half as often. A snapshot costs time in
+/// proportion to the structure, which grows with the run, so comparing after every step makes a
+/// long trace quadratic (a 100k-op trace took minutes); this schedule keeps the total linear
+/// while short runs compare as often as asked. It depends on the step alone, so every engine
+/// compares at the same steps.
 fn compares_state(step: usize, every: usize) -> bool {
+    if every == 0 {
+        return step.is_power_of_two();
+    }
     let full = FULL_RATE_STEPS * every;
     let stride = if step < full {
         every
@@ -529,6 +720,42 @@ fn compares_state(step: usize, every: usize) -> bool {
         every << (step / full).ilog2().saturating_add(1)
     };
     step % stride == 0
+}
+
+/// The first step after which the states differ, between `good` (a step count after which they
+/// were equal, or 0) and `bad` (one after which they differ): by bisection, each probe a run of
+/// a prefix of `ops` that compares states only at its end. Returns the failing run of the
+/// shortest prefix found, or `None` when that is `bad` itself.
+fn first_difference<S: Spec>(
+    ops: &[S::Op],
+    config: &Config,
+    mut good: usize,
+    mut bad: usize,
+) -> Option<Outcome<S::Op>> {
+    let mut found = None;
+    while bad - good > 1 {
+        let mid = good + (bad - good) / 2;
+        match run_scheduled::<S>(&ops[..mid], config, States::AtEnd) {
+            Outcome::Fail(f)
+                if f.phase == Phase::Step(mid - 1)
+                    && matches!(f.kind, FailureKind::StateMismatch { .. }) =>
+            {
+                bad = mid;
+                found = Some(Outcome::Fail(f));
+            }
+            _ => good = mid,
+        }
+    }
+    found
+}
+
+/// Which steps compare whole states.
+#[derive(Clone, Copy)]
+enum States {
+    /// As [`Config::state_every`] says, and after the last step.
+    Scheduled,
+    /// After the last step only: the probes of [`first_difference`].
+    AtEnd,
 }
 
 /// Runs `ops` with `config`, checking after every step. The order is: invariants and states on
@@ -543,7 +770,11 @@ fn compares_state(step: usize, every: usize) -> bool {
 /// instead). A shallow leak that nearly every input hits would otherwise hide every bug behind
 /// it. A state difference in the step that leaked is the leak's own and ends the run with it.
 pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
-    ledger::begin_run();
+    run_scheduled::<S>(ops, config, States::Scheduled)
+}
+
+fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States) -> Outcome<S::Op> {
+    begin_run();
     let fail = |phase, kind, after_injected_panic| failed(ops, phase, kind, after_injected_panic);
     let leaked_at = |l: FirstLeak| failed(ops, Phase::Step(l.step), l.kind, l.after_injected_panic);
 
@@ -568,15 +799,22 @@ pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
         return fail(Phase::Start, kind, false);
     }
 
-    let every = config.state_every.max(1);
+    let every = config.state_every;
     let lenient = config.panic_policy == PanicPolicy::MemorySafety;
     let mut steps = ops.len();
     let mut leak: Option<FirstLeak> = None;
     let mut leaked = 0;
+    // The last step count after which the states were compared and found equal.
+    let mut equal_after = 0;
     for (i, op) in run.ops.iter().enumerate() {
         let last = i + 1 == run.ops.len();
+        let due = last
+            || match states {
+                States::Scheduled => compares_state(i + 1, every),
+                States::AtEnd => false,
+            };
         let compare = |run: &Run<S>| {
-            (!(lenient && run.injected) && (compares_state(i + 1, every) || last))
+            (due && !(lenient && run.injected))
                 .then(|| run.compare_states())
                 .flatten()
         };
@@ -600,7 +838,17 @@ pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
         if let Some(kind) = failed {
             let after = run.injected;
             run.abandon(&kind);
+            if matches!(kind, FailureKind::StateMismatch { .. }) && i > equal_after {
+                // The states were last seen equal after `equal_after` steps: report the step
+                // that made them differ.
+                if let Some(earlier) = first_difference::<S>(ops, config, equal_after, i + 1) {
+                    return earlier;
+                }
+            }
             return fail(Phase::Step(i), kind, after);
+        }
+        if due {
+            equal_after = i + 1;
         }
         if lenient && run.injected {
             // From here on the two sides may rightly differ: what is left to check is that the
@@ -621,8 +869,8 @@ pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
         return fail(Phase::End, subject_panic(report), injected);
     }
     let end = if lenient && injected {
-        ledger::take_violations()
-            .first()
+        ledger::take_violation()
+            .as_ref()
             .map(FailureKind::from_violation)
     } else {
         accounting(leaked)
@@ -642,7 +890,7 @@ pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
 /// what a full run would report natively is left to it: a failure here is a real panic or a
 /// broken invariant.
 pub fn run_subject<S: Spec>(ops: &[S::Op]) -> Outcome<S::Op> {
-    ledger::begin_run();
+    begin_run();
     let fail = |phase, kind| failed(ops, phase, kind, false);
     let mut subject = match on_side(Side::Subject, None, &mut false, S::new_subject) {
         Ok(Applied::Returned(subject)) => subject,
@@ -651,9 +899,12 @@ pub fn run_subject<S: Spec>(ops: &[S::Op]) -> Outcome<S::Op> {
     };
     for (i, op) in ops.iter().enumerate() {
         let plan = ledger::take_pending();
-        if let Err(report) = on_side(Side::Subject, plan, &mut false, || {
+        contract::set_step(contract_step(ops.len(), op));
+        let applied = on_side(Side::Subject, plan, &mut false, || {
             S::apply_subject(&mut subject, op)
-        }) {
+        });
+        contract::end_step(contract::take_raised());
+        if let Err(report) = applied {
             graveyard::keep(Box::new(subject));
             return fail(Phase::Step(i), subject_panic(report));
         }

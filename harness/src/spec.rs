@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 ///
 /// A spec names an operation type, a subject (the structure under test, plus whatever handles
 /// the spec keeps for it), a model (std collections, plus the same handles), how to create both,
-/// how to apply one operation to each and what it returns, and how to snapshot a whole state.
+/// how to apply one operation to each and what it returns, and how to list a whole state as a
+/// sequence of items.
 /// The runner does the rest: decode, apply, compare, check invariants, account for every
 /// [`Tracked`](crate::Tracked) value.
 ///
@@ -27,8 +28,8 @@ pub trait Spec {
     type Model;
     /// What an operation returns; the model's and the subject's must be equal.
     type Output: PartialEq + Debug;
-    /// A whole-state snapshot; the model's and the subject's must be equal.
-    type State: PartialEq + Debug;
+    /// One item of a whole state: the model's and the subject's states must be equal item by item.
+    type Item: PartialEq + Debug;
 
     /// A fresh model.
     fn new_model() -> Self::Model;
@@ -40,10 +41,12 @@ pub trait Spec {
     fn apply_subject(subject: &mut Self::Subject, op: &Self::Op) -> Self::Output;
     /// Checks the subject's internal invariants, panicking on the first one broken.
     fn check_invariants(subject: &Self::Subject);
-    /// The model's whole state.
-    fn model_state(model: &Self::Model) -> Self::State;
-    /// The subject's whole state.
-    fn subject_state(subject: &Self::Subject) -> Self::State;
+    /// The model's whole state, item by item. The runner compares it with the subject's as the
+    /// two are listed, and collects them only to report a difference, so a state costs no
+    /// allocation; a spec whose state is one value returns `std::iter::once(value)`.
+    fn model_state(model: &Self::Model) -> impl Iterator<Item = Self::Item>;
+    /// The subject's whole state, item by item.
+    fn subject_state(subject: &Self::Subject) -> impl Iterator<Item = Self::Item>;
 
     /// Run settings for this spec.
     fn config() -> Config {
@@ -77,8 +80,13 @@ pub struct Config {
     /// At most this many ops are decoded from fuzzer bytes; the rest of an input is ignored.
     /// Default 512.
     pub max_ops: usize,
-    /// Whole states are compared before the first op, after every `state_every`-th op and after
-    /// the last one. Default 1 (every step); raise it when snapshots are large compared to an op.
+    /// When whole states are compared, besides before the first op and after the last: after
+    /// every `state_every`-th op, or, with 0 (the default), after ops 1, 2, 4, 8, ... A
+    /// difference is reported at the step that made it either way: when a comparison finds one,
+    /// the runner runs the ops again to find the first step after which the states differ. So
+    /// the default costs a comparison per doubling of the run and loses nothing but the time to
+    /// find that step; 1 compares after every op (the run stops at the first difference at
+    /// once, and a subject is never driven on from a state that already differs).
     pub state_every: usize,
     /// What the subject is held to after an injected panic. Default [`PanicPolicy::Exact`].
     pub panic_policy: PanicPolicy,
@@ -88,7 +96,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             max_ops: 512,
-            state_every: 1,
+            state_every: 0,
             panic_policy: PanicPolicy::Exact,
         }
     }
@@ -107,9 +115,9 @@ impl Config {
         self
     }
 
-    /// Sets [`Config::state_every`] (0 is taken as 1).
+    /// Sets [`Config::state_every`] (0: after ops 1, 2, 4, 8, ...).
     pub fn with_state_every(mut self, state_every: usize) -> Self {
-        self.state_every = state_every.max(1);
+        self.state_every = state_every;
         self
     }
 }

@@ -11,7 +11,7 @@
 //! The model (a std collection holding `Tracked` values) panics at the same event as the subject,
 //! so std's behaviour under a panic is the reference the subject is held to.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -116,7 +116,7 @@ impl fmt::Display for InjectedPanic {
 /// Arms `plan` for the next operation. Call it from both `apply_model` and `apply_subject` when
 /// applying the op that carries the plan; calling it twice with the same plan is harmless.
 pub fn arm(plan: PanicPlan) {
-    with_ledger(|l| l.pending = Some(plan));
+    hot(|h| h.pending.set(Some(plan)));
 }
 
 /// Something the ledger saw that must never happen, whatever the structure does.
@@ -168,24 +168,32 @@ enum Status {
     Dropped(Option<Side>),
 }
 
-/// The per-thread book of tracked values of the current run.
-#[derive(Debug, Default)]
-struct Ledger {
+/// The per-thread book of tracked values of the current run, in two parts: what every step
+/// reads and writes, in cells that need no destructor (so reaching them costs a load), and the
+/// per-value statuses.
+#[derive(Debug)]
+struct Hot {
     /// Distinguishes runs, so a value left over from an earlier run (leaked, forgotten) is
     /// ignored instead of being mistaken for a value of this one.
-    run: u32,
+    run: Cell<u32>,
+    /// Live values per owner: model, subject, outside a step.
+    live: [Cell<usize>; 3],
+    /// The side whose step is running, if any.
+    side: Cell<Option<Side>>,
+    /// The plan armed for the next operation.
+    pending: Cell<Option<PanicPlan>>,
+    /// The plan being counted down during this operation: the event and how many more pass.
+    active: Cell<Option<(Event, u8)>>,
+    /// Whether the active plan fired during this side's step.
+    fired: Cell<bool>,
+    /// Whether `Cold::violations` holds any.
+    violated: Cell<bool>,
+}
+
+#[derive(Debug)]
+struct Cold {
     /// `status[id]` for every value created in this run.
     status: Vec<Status>,
-    /// Live values per owner: model, subject, outside a step.
-    live: [usize; 3],
-    /// The side whose step is running, if any.
-    side: Option<Side>,
-    /// The plan armed for the next operation.
-    pending: Option<PanicPlan>,
-    /// The plan being counted down during this operation: the event and how many more pass.
-    active: Option<(Event, u8)>,
-    /// Whether the active plan fired during this side's step.
-    fired: bool,
     violations: Vec<Violation>,
 }
 
@@ -198,35 +206,63 @@ fn slot(owner: Option<Side>) -> usize {
 }
 
 thread_local! {
-    static LEDGER: RefCell<Ledger> = RefCell::new(Ledger::default());
+    static HOT: Hot = const {
+        Hot {
+            run: Cell::new(0),
+            live: [const { Cell::new(0) }; 3],
+            side: Cell::new(None),
+            pending: Cell::new(None),
+            active: Cell::new(None),
+            fired: Cell::new(false),
+            violated: Cell::new(false),
+        }
+    };
+    static COLD: RefCell<Cold> = const {
+        RefCell::new(Cold {
+            status: Vec::new(),
+            violations: Vec::new(),
+        })
+    };
 }
 
-fn with_ledger<R>(f: impl FnOnce(&mut Ledger) -> R) -> R {
-    LEDGER.with(|l| f(&mut l.borrow_mut()))
+fn hot<R>(f: impl FnOnce(&Hot) -> R) -> R {
+    HOT.with(f)
 }
 
-impl Ledger {
+impl Hot {
     /// Counts one event; returns whether it must panic now.
-    fn count(&mut self, event: Event) -> bool {
-        match self.active {
+    fn count(&self, event: Event) -> bool {
+        match self.active.get() {
             Some((armed, 0)) if armed == event => {
-                self.active = None;
-                self.fired = true;
+                self.active.set(None);
+                self.fired.set(true);
                 true
             }
             Some((armed, n)) if armed == event => {
-                self.active = Some((armed, n - 1));
+                self.active.set(Some((armed, n - 1)));
                 false
             }
             _ => false,
         }
     }
 
-    fn lookup(&self, run: u32, id: u32) -> Option<Status> {
-        if run != self.run {
+    fn add_live(&self, owner: Option<Side>, delta: isize) {
+        let cell = &self.live[slot(owner)];
+        cell.set(cell.get().wrapping_add_signed(delta));
+    }
+}
+
+impl Cold {
+    fn lookup(&self, current: u32, run: u32, id: u32) -> Option<Status> {
+        if run != current {
             return None;
         }
         self.status.get(id as usize).copied()
+    }
+
+    fn violate(&mut self, hot: &Hot, v: Violation) {
+        self.violations.push(v);
+        hot.violated.set(true);
     }
 }
 
@@ -234,48 +270,69 @@ impl Ledger {
 pub(crate) mod ledger {
     use super::*;
 
-    /// Starts a new run: forgets every value of earlier runs and any armed plan.
+    /// Starts a new run: forgets every value of earlier runs and any armed plan (keeping the
+    /// memory of the statuses for the next run).
     pub(crate) fn begin_run() {
-        with_ledger(|l| {
-            let run = l.run.wrapping_add(1);
-            *l = Ledger {
-                run,
-                ..Ledger::default()
-            };
+        hot(|h| {
+            h.run.set(h.run.get().wrapping_add(1));
+            h.live.iter().for_each(|l| l.set(0));
+            h.side.set(None);
+            h.pending.set(None);
+            h.active.set(None);
+            h.fired.set(false);
+            h.violated.set(false);
+        });
+        COLD.with(|c| {
+            let mut c = c.borrow_mut();
+            c.status.clear();
+            c.violations.clear();
         });
     }
 
     /// Takes the plan armed by the previous operation.
     pub(crate) fn take_pending() -> Option<PanicPlan> {
-        with_ledger(|l| l.pending.take())
+        hot(|h| h.pending.take())
     }
 
     /// Marks the start of one side's step, with the plan to count down.
     pub(crate) fn begin_side(side: Side, plan: Option<PanicPlan>) {
-        with_ledger(|l| {
-            l.side = Some(side);
-            l.active = plan.map(|p| (p.event(), p.after()));
-            l.fired = false;
+        hot(|h| {
+            h.side.set(Some(side));
+            h.active.set(plan.map(|p| (p.event(), p.after())));
+            h.fired.set(false);
         });
     }
 
     /// Marks the end of a side's step; returns whether its injected panic fired.
     pub(crate) fn end_side() -> bool {
-        with_ledger(|l| {
-            l.side = None;
-            l.active = None;
-            std::mem::take(&mut l.fired)
+        hot(|h| {
+            h.side.set(None);
+            h.active.set(None);
+            h.fired.take()
         })
+    }
+
+    /// The side whose step is running, if any.
+    pub(crate) fn side() -> Option<Side> {
+        hot(|h| h.side.get())
     }
 
     /// Live values created by the model and by the subject.
     pub(crate) fn live() -> (usize, usize) {
-        with_ledger(|l| (l.live[0], l.live[1]))
+        hot(|h| (h.live[0].get(), h.live[1].get()))
     }
 
-    /// Violations recorded since the last call.
-    pub(crate) fn take_violations() -> Vec<Violation> {
-        with_ledger(|l| std::mem::take(&mut l.violations))
+    /// The first violation recorded since the last call, forgetting the others.
+    pub(crate) fn take_violation() -> Option<Violation> {
+        if !hot(|h| h.violated.take()) {
+            return None;
+        }
+        COLD.with(|c| {
+            let mut c = c.borrow_mut();
+            let first = c.violations.first().cloned();
+            c.violations.clear();
+            first
+        })
     }
 }
 
@@ -296,17 +353,18 @@ pub struct Tracked<T> {
 impl<T> Tracked<T> {
     /// A new tracked value, owned by the side whose step is running.
     pub fn new(value: T) -> Self {
-        with_ledger(|l| {
-            let owner = l.side;
-            let id = u32::try_from(l.status.len()).expect("more than u32::MAX tracked values");
-            l.status.push(Status::Alive(owner));
-            l.live[slot(owner)] += 1;
-            Tracked {
-                value,
-                id,
-                run: l.run,
-            }
-        })
+        let (run, owner) = hot(|h| {
+            let owner = h.side.get();
+            h.add_live(owner, 1);
+            (h.run.get(), owner)
+        });
+        let id = COLD.with(|c| {
+            let mut c = c.borrow_mut();
+            let id = u32::try_from(c.status.len()).expect("more than u32::MAX tracked values");
+            c.status.push(Status::Alive(owner));
+            id
+        });
+        Tracked { value, id, run }
     }
 
     /// The value's id in the current run.
@@ -337,39 +395,39 @@ impl<T> Tracked<T> {
 
     fn check_alive(&self) {
         // `try_with`: a value read during thread teardown is not worth a panic.
-        let _ = LEDGER.try_with(|l| {
-            let mut l = l.borrow_mut();
-            if let Some(Status::Dropped(owner)) = l.lookup(self.run, self.id) {
-                l.violations
-                    .push(Violation::UseAfterDrop { id: self.id, owner });
+        let _ = COLD.try_with(|c| {
+            let current = hot(|h| h.run.get());
+            let mut c = c.borrow_mut();
+            if let Some(Status::Dropped(owner)) = c.lookup(current, self.run, self.id) {
+                hot(|h| c.violate(h, Violation::UseAfterDrop { id: self.id, owner }));
             }
         });
     }
 
     /// Marks the value dropped, recording a double drop; returns whether a drop panic is due.
     fn release(&self) -> bool {
-        LEDGER
-            .try_with(|l| {
-                let mut l = l.borrow_mut();
-                match l.lookup(self.run, self.id) {
+        COLD.try_with(|c| {
+            hot(|h| {
+                let mut c = c.borrow_mut();
+                match c.lookup(h.run.get(), self.run, self.id) {
                     Some(Status::Alive(owner)) => {
-                        l.status[self.id as usize] = Status::Dropped(owner);
-                        l.live[slot(owner)] -= 1;
+                        c.status[self.id as usize] = Status::Dropped(owner);
+                        h.add_live(owner, -1);
                     }
                     Some(Status::Dropped(owner)) => {
-                        l.violations
-                            .push(Violation::DoubleDrop { id: self.id, owner });
+                        c.violate(h, Violation::DoubleDrop { id: self.id, owner });
                     }
                     None => {}
                 }
-                !std::thread::panicking() && l.count(Event::Drop)
+                !std::thread::panicking() && h.count(Event::Drop)
             })
-            .unwrap_or(false)
+        })
+        .unwrap_or(false)
     }
 
     fn compare_event(&self) {
         self.check_alive();
-        if with_ledger(|l| l.count(Event::Compare)) {
+        if hot(|h| h.count(Event::Compare)) {
             std::panic::panic_any(InjectedPanic {
                 event: Event::Compare,
                 id: self.id,
@@ -381,7 +439,7 @@ impl<T> Tracked<T> {
 impl<T: Clone> Clone for Tracked<T> {
     fn clone(&self) -> Self {
         self.check_alive();
-        if with_ledger(|l| l.count(Event::Clone)) {
+        if hot(|h| h.count(Event::Clone)) {
             std::panic::panic_any(InjectedPanic {
                 event: Event::Clone,
                 id: self.id,

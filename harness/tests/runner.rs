@@ -55,7 +55,7 @@ impl Spec for StackSpec {
     type Subject = ToyStack;
     type Model = Vec<Tracked<u32>>;
     type Output = Option<u32>;
-    type State = Vec<u32>;
+    type Item = u32;
 
     fn new_model() -> Self::Model {
         Vec::new()
@@ -161,16 +161,16 @@ impl Spec for StackSpec {
         );
     }
 
-    fn model_state(model: &Self::Model) -> Vec<u32> {
-        model.iter().map(|v| **v).collect()
+    fn model_state(model: &Self::Model) -> impl Iterator<Item = u32> {
+        model.iter().map(|v| **v)
     }
 
-    fn subject_state(s: &ToyStack) -> Vec<u32> {
+    fn subject_state(s: &ToyStack) -> impl Iterator<Item = u32> {
         let mut state: Vec<u32> = s.items.iter().map(|v| **v).collect();
         if bug(Bug::ReversedStorage) {
             state.reverse();
         }
-        state
+        state.into_iter()
     }
 }
 
@@ -366,12 +366,20 @@ fn state_mismatch_is_reported() {
 }
 
 #[test]
-fn sampled_state_comparison_still_checks_the_last_step() {
+fn sampled_state_comparison_reports_the_step_that_made_the_difference() {
     BUGS.with(|c| c.set([Bug::ReversedStorage, Bug::None]));
-    let ops = [Push(1), Push(2), Push(3)];
-    let outcome = lockstep::run_with::<StackSpec>(&ops, &Config::default().with_state_every(10));
+    // Reversed, one element looks right; the second push makes the states differ.
+    let ops = [Push(1), Push(1), Push(2), Push(3), Push(4), Push(5)];
+    let mut phases = Vec::new();
+    for every in [0, 1, 10] {
+        let config = Config::default().with_state_every(every);
+        let outcome = lockstep::run_with::<StackSpec>(&ops, &config);
+        phases.push(outcome.failure().map(|f| (f.phase, f.ops.len())));
+    }
     BUGS.with(|c| c.set([Bug::None; 2]));
-    assert_eq!(outcome.failure().map(|f| f.phase), Some(Phase::Step(2)));
+    // [1, 1] reversed is [1, 1]: the first difference is after `Push(2)`, at step 2, whether it
+    // is seen there (every step) or later (after step 4, or after the last) and found again.
+    assert_eq!(phases, [Some((Phase::Step(2), 3)); 3]);
 }
 
 /// A subject that is not panic safe: its `Repeat` loses what it cloned when a clone panics,
@@ -386,7 +394,7 @@ impl Spec for LossySpec {
     type Subject = LossyStack;
     type Model = Vec<Tracked<u32>>;
     type Output = Option<u32>;
-    type State = Vec<u32>;
+    type Item = u32;
 
     fn new_model() -> Self::Model {
         Vec::new()
@@ -411,10 +419,10 @@ impl Spec for LossySpec {
         }
     }
     fn check_invariants(_: &LossyStack) {}
-    fn model_state(model: &Self::Model) -> Vec<u32> {
-        model.iter().map(|v| **v).collect()
+    fn model_state(model: &Self::Model) -> impl Iterator<Item = u32> {
+        model.iter().map(|v| **v)
     }
-    fn subject_state(s: &LossyStack) -> Vec<u32> {
+    fn subject_state(s: &LossyStack) -> impl Iterator<Item = u32> {
         Self::model_state(&s.0)
     }
 }
