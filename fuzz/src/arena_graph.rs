@@ -61,7 +61,7 @@ pub type Pos = Option<usize>;
 pub type EdgeView = (Pos, Pos, Pos, u32);
 
 /// How an op names a node.
-#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum NodeSel {
     /// A live node, by index into the live handles (modulo their number).
     Live(u8),
@@ -77,7 +77,7 @@ pub enum NodeSel {
 }
 
 /// How an op names an edge; see [`NodeSel`].
-#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EdgeSel {
     /// A live edge, by index into the live handles (modulo their number).
     Live(u8),
@@ -93,7 +93,7 @@ pub enum EdgeSel {
 }
 
 /// Which adjacency list: `_out` or `_in` methods.
-#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Direction {
     /// `edges_out`, `neighbors_out`.
     Out,
@@ -103,7 +103,7 @@ pub enum Direction {
 
 /// One operation. Invalid ops (naming a node when there is none, say) do nothing on both
 /// sides; stale and forged ids must be reported absent (`None`, or the typed error).
-#[derive(Arbitrary, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Arbitrary, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Op {
     /// `add_node(value)`.
     AddNode(u32),

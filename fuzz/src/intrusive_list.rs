@@ -220,7 +220,7 @@ impl Stored for Held {
 }
 
 /// Where a cursor program starts.
-#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Start {
     /// `cursor` / `cursor_mut`: the null position.
     Null,
@@ -235,7 +235,7 @@ pub enum Start {
 }
 
 /// A read-only cursor step; each outputs where the cursor is, or what it sees.
-#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[expect(
     missing_docs,
     reason = "each variant is the cursor method of the same name"
@@ -250,7 +250,7 @@ pub enum Look {
 }
 
 /// The element an insertion step inserts.
-#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum New {
     /// A new element. On a shared list, the spec keeps a handle to it.
     Value(u32),
@@ -262,7 +262,7 @@ pub enum New {
 }
 
 /// One step of a mutable cursor program.
-#[derive(Arbitrary, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Arbitrary, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[expect(missing_docs, reason = "the fields are described on their variant")]
 pub enum Step {
     /// A read-only step.
@@ -291,7 +291,7 @@ pub enum Step {
 }
 
 /// Which lists an op works on.
-#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Kind {
     /// The lists of `Box<Node>`.
     Boxed,
@@ -302,7 +302,7 @@ pub enum Kind {
 /// One operation. An op with a `kind` works on the lists of that kind: `list` and `other` name
 /// one of them modulo their number, and `front` and `back` are how many elements to take from
 /// either end of an iterator.
-#[derive(Arbitrary, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Arbitrary, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[expect(
     missing_docs,
     reason = "the fields are described on the enum and the variant"

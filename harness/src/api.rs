@@ -127,7 +127,7 @@ macro_rules! same_api {
 }
 
 /// Declares an op enum with the derives a spec's op type needs: `Arbitrary` (decoded from
-/// fuzzer bytes), `Clone`, `Debug`, `PartialEq`, `Eq`, and serde's `Serialize` and `Deserialize`
+/// fuzzer bytes), `Clone`, `Debug`, `PartialEq`, `Eq`, `Hash`, and serde's `Serialize` and `Deserialize`
 /// (written to and read from traces). The crate needs `arbitrary` (with its `derive` feature) and
 /// `serde` (with `derive`) as dependencies.
 ///
@@ -152,6 +152,7 @@ macro_rules! ops {
             ::core::fmt::Debug,
             ::core::cmp::PartialEq,
             ::core::cmp::Eq,
+            ::core::hash::Hash,
             ::serde::Serialize,
             ::serde::Deserialize,
         )]

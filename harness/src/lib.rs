@@ -35,7 +35,7 @@ pub use driver::{Report, SeededBugInfo, Target};
 pub use guards::{Finish, take_ends};
 pub use handles::Handles;
 pub use out::{IntoValue, Out};
-pub use panics::{NON_UNWINDING_PREFIX, PanicMessage, REAL_PANIC_RUNS, expect_panic, panics_if};
+pub use panics::{NON_UNWINDING_PREFIX, PanicMessage, REAL_PANICS_ONE_IN, expect_panic, panics_if};
 pub use runner::{
     Failure, FailureKind, Outcome, Phase, decode, run, run_alone, run_bytes, run_subject, run_with,
 };

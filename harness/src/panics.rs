@@ -197,14 +197,13 @@ pub fn expect_panic<R>(f: impl FnOnce() -> R) -> Result<R, PanicMessage> {
 ///
 /// When `panics` is false, `f` runs as is: if it panics anyway, that is a real panic, reported
 /// against the side that raised it (a model that panics means the condition is wrong). When it
-/// is true, `f` really runs, and must panic, the first time each op variant gets here in a run
-/// of at most [`REAL_PANIC_RUNS`] ops; otherwise the panic is taken as read and `f` is not called,
-/// which saves an unwind (tens of thousands of instructions) per call. Short runs are where a
-/// fuzzer starts and what a shrunk case is, so each panic path is still taken, and a case that
-/// fails on one still fails once shrunk. Both sides of a step decide the same way, so their
-/// outputs stay comparable. A model that does not panic where `panics` says it does is reported
-/// as a model panic: the condition is wrong. Outside a run (a spec's own tests), `f` always
-/// runs.
+/// is true, `f` really runs, and must panic, for one op in [`REAL_PANICS_ONE_IN`], chosen by a
+/// hash of the op itself; for the others the panic is taken as read and `f` is not called,
+/// which saves an unwind (tens of thousands of instructions) per call. The choice depends on the
+/// op alone, not on where it stands in a run, so a run, any prefix of it and any case shrunk
+/// from it decide alike, and both sides of a step too, so their outputs stay comparable. A model
+/// that does not panic where `panics` says it does is reported as a model panic: the condition
+/// is wrong. Outside a run (a spec's own tests), `f` always runs.
 ///
 /// ```
 /// # use lockstep::panics_if;
@@ -217,7 +216,7 @@ pub fn panics_if<R>(panics: bool, f: impl FnOnce() -> R) -> Result<R, PanicMessa
     if !panics {
         return Ok(f());
     }
-    if !contract::take_real_path() {
+    if !contract::real_path() {
         return Err(PanicMessage(None));
     }
     let result = expect_panic(f);
@@ -230,22 +229,15 @@ pub fn panics_if<R>(panics: bool, f: impl FnOnce() -> R) -> Result<R, PanicMessa
     result
 }
 
-/// Runs of at most this many ops raise the first contract panic of each op variant for real (see
-/// [`panics_if`]); longer runs take every one as read.
-pub const REAL_PANIC_RUNS: usize = 32;
+/// One op in this many raises its contract panics for real (see [`panics_if`]); the others take
+/// them as read.
+pub const REAL_PANICS_ONE_IN: u64 = 64;
 
-/// Which contract panics of a run take the real path: the first of each op variant, in short
-/// runs.
+/// Which contract panics take the real path.
 pub(crate) mod contract {
-    use std::cell::{Cell, RefCell};
+    use std::cell::Cell;
 
-    thread_local! {
-        /// The op variants whose contract panic was raised for real in this run.
-        static RAISED: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
-        /// The variant of the op being applied; `None` outside a run (raise every panic) and
-        /// in runs that never raise one.
-        static STEP: Cell<Step> = const { Cell::new(Step::Every) };
-    }
+    use super::REAL_PANICS_ONE_IN;
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub(crate) enum Step {
@@ -253,59 +245,26 @@ pub(crate) mod contract {
         Every,
         /// None is: the one-side runs that measure what a structure costs alone.
         Never,
-        /// The op of this variant is being applied: the first of its contract panics in the run
-        /// is raised.
-        Variant(u64),
+        /// An op with this hash is being applied.
+        Op(u64),
     }
 
-    /// Forgets the panics raised in the previous run.
-    pub(crate) fn begin_run() {
-        RAISED.with(|r| r.borrow_mut().clear());
+    thread_local! {
+        static STEP: Cell<Step> = const { Cell::new(Step::Every) };
     }
 
-    /// Sets what the contract panics of the coming side's step do.
+    /// Sets what the contract panics of the coming step do.
     pub(crate) fn set_step(step: Step) {
         STEP.with(|s| s.set(step));
     }
 
-    /// Called after both sides applied the op of `variant`: its panic was raised, if one was due.
-    pub(crate) fn end_step(raised: bool) {
-        if let Step::Variant(v) = STEP.with(Cell::get) {
-            if raised {
-                RAISED.with(|r| {
-                    let mut r = r.borrow_mut();
-                    if !r.contains(&v) {
-                        r.push(v);
-                    }
-                });
-            }
-        }
-        set_step(Step::Every);
-    }
-
     /// Whether a contract panic due now is raised for real.
-    pub(super) fn take_real_path() -> bool {
+    pub(super) fn real_path() -> bool {
         match STEP.with(Cell::get) {
             Step::Every => true,
             Step::Never => false,
-            Step::Variant(v) => {
-                let raise = RAISED.with(|r| !r.borrow().contains(&v));
-                if raise {
-                    REAL.with(|r| r.set(true));
-                }
-                raise
-            }
+            Step::Op(hash) => hash % REAL_PANICS_ONE_IN == 0,
         }
-    }
-
-    thread_local! {
-        /// Whether a contract panic was raised for real in this step.
-        static REAL: Cell<bool> = const { Cell::new(false) };
-    }
-
-    /// Whether a contract panic was raised for real since the last call.
-    pub(crate) fn take_raised() -> bool {
-        REAL.with(|r| r.replace(false))
     }
 }
 

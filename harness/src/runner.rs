@@ -1,5 +1,6 @@
 //! The runner: one decoding path and one loop, used by every engine and by replay.
 
+use std::cell::Cell;
 use std::fmt;
 
 use arbitrary::{Arbitrary, Unstructured};
@@ -391,45 +392,55 @@ fn accounting(leaked: usize) -> Option<FailureKind> {
     }
 }
 
-/// Starts a run: a fresh ledger, and every op variant's first contract panic raised again.
+/// Starts a run: a fresh ledger.
 fn begin_run() {
     ledger::begin_run();
-    contract::begin_run();
 }
 
-/// What the contract panics of a step of a run of `len` ops do (see [`crate::panics_if`]).
-fn contract_step<Op>(len: usize, op: &Op) -> Step {
-    if len <= crate::panics::REAL_PANIC_RUNS {
-        Step::Variant(variant_key(op))
-    } else {
-        Step::Never
+/// A hash of `op`, the same in every run and every build: which of its contract panics are
+/// raised for real is decided by it (see [`crate::panics_if`]). One multiply per value hashed,
+/// since every step pays for it.
+fn op_hash<Op: std::hash::Hash>(op: &Op) -> u64 {
+    /// FxHash's step, with a final fold of the high bits into the low ones that `%` reads.
+    struct Fx(u64);
+    impl Fx {
+        fn add(&mut self, n: u64) {
+            self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
     }
-}
-
-/// A key for `op`'s variant, the same in every run: which variants already raised their contract
-/// panic is kept by it.
-fn variant_key<Op>(op: &Op) -> u64 {
-    /// Keeps the bytes of a discriminant, which are all it is given.
-    struct Key(u64);
-    impl std::hash::Hasher for Key {
+    impl std::hash::Hasher for Fx {
         fn finish(&self) -> u64 {
-            self.0
+            self.0 ^ (self.0 >> 32)
         }
         fn write(&mut self, bytes: &[u8]) {
-            for &b in bytes {
-                self.0 = self.0.rotate_left(8) ^ u64::from(b);
+            for chunk in bytes.chunks(8) {
+                let mut word = [0; 8];
+                word[..chunk.len()].copy_from_slice(chunk);
+                self.add(u64::from_le_bytes(word));
             }
         }
+        fn write_u8(&mut self, n: u8) {
+            self.add(n.into());
+        }
+        fn write_u16(&mut self, n: u16) {
+            self.add(n.into());
+        }
+        fn write_u32(&mut self, n: u32) {
+            self.add(n.into());
+        }
         fn write_u64(&mut self, n: u64) {
-            self.0 ^= n;
+            self.add(n);
+        }
+        fn write_usize(&mut self, n: usize) {
+            self.add(n as u64);
         }
         fn write_isize(&mut self, n: isize) {
-            self.0 ^= n as u64;
+            self.add(n as u64);
         }
     }
-    let mut key = Key(0);
-    std::hash::Hash::hash(&std::mem::discriminant(op), &mut key);
-    key.0
+    let mut hasher = Fx(0);
+    op.hash(&mut hasher);
+    std::hash::Hasher::finish(&hasher)
 }
 
 /// Applies `ops` to one side alone, the way a program using it would: no comparison, no
@@ -560,9 +571,9 @@ impl<S: Spec> Run<'_, S> {
     /// memory safety and the invariants are checked after one.
     fn step(&mut self, op: &S::Op, policy: PanicPolicy, leaked: usize) -> Option<FailureKind> {
         let plan = ledger::take_pending();
-        contract::set_step(contract_step(self.ops.len(), op));
+        contract::set_step(Step::Op(op_hash(op)));
         let applied = self.apply(op, plan);
-        contract::end_step(contract::take_raised());
+        contract::set_step(Step::Every);
         let Applied2 {
             model,
             subject,
@@ -722,40 +733,46 @@ fn compares_state(step: usize, every: usize) -> bool {
     step % stride == 0
 }
 
+/// A run of the first `n` of `ops` that compares states only after the last, and whether they
+/// differed there.
+fn probe<S: Spec>(ops: &[S::Op], config: &Config, n: usize) -> (Outcome<S::Op>, bool) {
+    let differ = Cell::new(false);
+    let outcome = run_scheduled::<S>(&ops[..n], config, States::AtEnd(&differ));
+    (outcome, differ.get())
+}
+
 /// The first step after which the states differ, between `good` (a step count after which they
-/// were equal, or 0) and `bad` (one after which they differ): by bisection, each probe a run of
-/// a prefix of `ops` that compares states only at its end. Returns the failing run of the
-/// shortest prefix found, or `None` when that is `bad` itself.
+/// were equal, or 0) and `bad` (one after which they differ): by bisection. Returns the probe of
+/// that step, which reports what comparing after every step would have (a state mismatch, or
+/// the leak that the mismatch belongs to).
 fn first_difference<S: Spec>(
     ops: &[S::Op],
     config: &Config,
     mut good: usize,
     mut bad: usize,
-) -> Option<Outcome<S::Op>> {
+) -> Outcome<S::Op> {
     let mut found = None;
     while bad - good > 1 {
         let mid = good + (bad - good) / 2;
-        match run_scheduled::<S>(&ops[..mid], config, States::AtEnd) {
-            Outcome::Fail(f)
-                if f.phase == Phase::Step(mid - 1)
-                    && matches!(f.kind, FailureKind::StateMismatch { .. }) =>
-            {
+        match probe::<S>(ops, config, mid) {
+            (outcome, true) => {
                 bad = mid;
-                found = Some(Outcome::Fail(f));
+                found = Some(outcome);
             }
-            _ => good = mid,
+            (_, false) => good = mid,
         }
     }
-    found
+    found.unwrap_or_else(|| probe::<S>(ops, config, bad).0)
 }
 
 /// Which steps compare whole states.
 #[derive(Clone, Copy)]
-enum States {
+enum States<'a> {
     /// As [`Config::state_every`] says, and after the last step.
     Scheduled,
-    /// After the last step only: the probes of [`first_difference`].
-    AtEnd,
+    /// After the last step only, setting the flag if they differ: the probes of
+    /// [`first_difference`].
+    AtEnd(&'a Cell<bool>),
 }
 
 /// Runs `ops` with `config`, checking after every step. The order is: invariants and states on
@@ -773,7 +790,7 @@ pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
     run_scheduled::<S>(ops, config, States::Scheduled)
 }
 
-fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States) -> Outcome<S::Op> {
+fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States<'_>) -> Outcome<S::Op> {
     begin_run();
     let fail = |phase, kind, after_injected_panic| failed(ops, phase, kind, after_injected_panic);
     let leaked_at = |l: FirstLeak| failed(ops, Phase::Step(l.step), l.kind, l.after_injected_panic);
@@ -811,12 +828,18 @@ fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States) -> Out
         let due = last
             || match states {
                 States::Scheduled => compares_state(i + 1, every),
-                States::AtEnd => false,
+                States::AtEnd(_) => false,
             };
         let compare = |run: &Run<S>| {
-            (due && !(lenient && run.injected))
+            let differ = (due && !(lenient && run.injected))
                 .then(|| run.compare_states())
-                .flatten()
+                .flatten();
+            if let (Some(FailureKind::StateMismatch { .. }), States::AtEnd(flag)) =
+                (&differ, states)
+            {
+                flag.set(true);
+            }
+            differ
         };
         let failed = match run.step(op, config.panic_policy, leaked) {
             Some(FailureKind::Leak { model, subject }) => {
@@ -838,12 +861,22 @@ fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States) -> Out
         if let Some(kind) = failed {
             let after = run.injected;
             run.abandon(&kind);
-            if matches!(kind, FailureKind::StateMismatch { .. }) && i > equal_after {
-                // The states were last seen equal after `equal_after` steps: report the step
-                // that made them differ.
-                if let Some(earlier) = first_difference::<S>(ops, config, equal_after, i + 1) {
-                    return earlier;
+            // The states were last seen equal after `equal_after` steps. If they differ by now,
+            // or already differed before this op, the failure began at the step that made them
+            // differ: report that step, as comparing after every step would have.
+            let differ_after = match (&kind, states) {
+                // A probe reports what it sees: it is the search, not the searched.
+                (_, States::AtEnd(_)) => None,
+                (FailureKind::StateMismatch { .. }, States::Scheduled) => Some(i + 1),
+                (_, States::Scheduled) => {
+                    (i > equal_after && probe::<S>(ops, config, i).1).then_some(i)
                 }
+            };
+            if let Some(bad) = differ_after.filter(|&bad| bad > equal_after + 1) {
+                return first_difference::<S>(ops, config, equal_after, bad);
+            }
+            if differ_after == Some(i) {
+                return probe::<S>(ops, config, i).0;
             }
             return fail(Phase::Step(i), kind, after);
         }
@@ -899,11 +932,11 @@ pub fn run_subject<S: Spec>(ops: &[S::Op]) -> Outcome<S::Op> {
     };
     for (i, op) in ops.iter().enumerate() {
         let plan = ledger::take_pending();
-        contract::set_step(contract_step(ops.len(), op));
+        contract::set_step(Step::Op(op_hash(op)));
         let applied = on_side(Side::Subject, plan, &mut false, || {
             S::apply_subject(&mut subject, op)
         });
-        contract::end_step(contract::take_raised());
+        contract::set_step(Step::Every);
         if let Err(report) = applied {
             graveyard::keep(Box::new(subject));
             return fail(Phase::Step(i), subject_panic(report));

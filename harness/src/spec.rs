@@ -1,6 +1,7 @@
 //! The [`Spec`] trait: the one thing a user writes per structure.
 
 use std::fmt::Debug;
+use std::hash::Hash;
 
 use arbitrary::Arbitrary;
 use serde::Serialize;
@@ -20,8 +21,9 @@ use serde::de::DeserializeOwned;
 /// misuse paths of an API are reached.
 pub trait Spec {
     /// One operation. Decoded from fuzzer bytes by `arbitrary`; written to and read from traces by
-    /// serde (so add variants freely, but renaming one breaks stored traces).
-    type Op: for<'a> Arbitrary<'a> + Clone + Debug + Serialize + DeserializeOwned;
+    /// serde (so add variants freely, but renaming one breaks stored traces); hashed to choose
+    /// which contract panics are raised for real (see [`panics_if`](crate::panics_if)).
+    type Op: for<'a> Arbitrary<'a> + Clone + Debug + Hash + Serialize + DeserializeOwned;
     /// The structure under test, with any handles the spec keeps for it.
     type Subject;
     /// The safe model, with the same handles.

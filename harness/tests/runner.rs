@@ -19,6 +19,8 @@ enum Bug {
     LenOffByOne,
     PanicOnZero,
     ReversedStorage,
+    /// `Push` onto two or more items goes below the top: silent until a `Pop`.
+    PushesBelowTop,
     /// `Clear` stops at a drop that panics, leaking the rest: memory-safe, unlike std.
     ClearLeaksOnPanic,
 }
@@ -32,7 +34,7 @@ fn bug(b: Bug) -> bool {
     BUGS.with(Cell::get).contains(&b)
 }
 
-#[derive(Arbitrary, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Arbitrary, Clone, Debug, PartialEq, Hash, Serialize, Deserialize)]
 enum Op {
     Push(u32),
     Pop,
@@ -89,6 +91,11 @@ impl Spec for StackSpec {
                     panic!("zero is not welcome here");
                 }
                 if s.items.len() == 3 && bug(Bug::PushDropsFourth) {
+                    return None;
+                }
+                if s.items.len() >= 2 && bug(Bug::PushesBelowTop) {
+                    s.items.insert(s.items.len() - 1, Tracked::new(*v));
+                    s.len += 1;
                     return None;
                 }
                 s.items.push(Tracked::new(*v));
@@ -380,6 +387,29 @@ fn sampled_state_comparison_reports_the_step_that_made_the_difference() {
     // [1, 1] reversed is [1, 1]: the first difference is after `Push(2)`, at step 2, whether it
     // is seen there (every step) or later (after step 4, or after the last) and found again.
     assert_eq!(phases, [Some((Phase::Step(2), 3)); 3]);
+}
+
+#[test]
+fn a_failure_that_follows_a_state_difference_is_reported_where_the_states_began_to_differ() {
+    // After `Push(3)` the states differ ([1, 2, 3] against [1, 3, 2]), unseen: the default
+    // schedule compares after steps 1, 2 and 4. The `Pop` after it returns different values; the
+    // runner reports the step that made the states differ, as comparing every step would.
+    let ops = [Push(1), Push(2), Push(3), Pop];
+    let Outcome::Fail(f) = run_with_bug(Bug::PushesBelowTop, &ops) else {
+        panic!("the misplaced push went unnoticed")
+    };
+    assert_eq!((f.phase, f.ops.len()), (Phase::Step(2), 3));
+    assert!(
+        matches!(f.kind, FailureKind::StateMismatch { .. }),
+        "{:?}",
+        f.kind
+    );
+    // With more pushes the difference is seen at step 4, and found again at step 2.
+    let ops = [Push(1), Push(2), Push(3), Push(4), Push(5)];
+    let Outcome::Fail(f) = run_with_bug(Bug::PushesBelowTop, &ops) else {
+        panic!("the misplaced push went unnoticed")
+    };
+    assert_eq!((f.phase, f.ops.len()), (Phase::Step(2), 3));
 }
 
 /// A subject that is not panic safe: its `Repeat` loses what it cloned when a clone panics,
