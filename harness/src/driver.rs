@@ -381,6 +381,7 @@ usage: replay [--json] [--quiet] [--subject-only] TARGET FILE...
        replay overhead TARGET decode|model|subject|run [INPUTS]
                                                  do one kind of work on INPUTS (default 2000)
                                                  fixed inputs, for counting its instructions
+       replay fixed-inputs DIR [INPUTS]          write those inputs to DIR, one file each
        replay list                               list the targets
        replay bugs                               list the seeded bugs (JSON lines)
 exit status: 0 every case passed (or was shrunk), 1 a case failed, 2 bad input";
@@ -477,6 +478,25 @@ fn overhead(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `replay fixed-inputs DIR [INPUTS]`.
+fn write_inputs(args: &[String]) -> Result<ExitCode, String> {
+    let (dir, count) = match args {
+        [dir] => (dir, 2000),
+        [dir, n] => (
+            dir,
+            n.parse()
+                .map_err(|_| format!("`{n}` is not a number of inputs"))?,
+        ),
+        _ => return Err(format!("fixed-inputs takes a directory\n{USAGE}")),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| format!("{dir}: {e}"))?;
+    for (i, input) in fixed_inputs(count).iter().enumerate() {
+        let path = Path::new(dir).join(format!("input-{i:05}"));
+        std::fs::write(&path, input).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The target called `name`, or an error listing them.
 fn find<'a>(targets: &'a [Target], name: &str) -> Result<&'a Target, String> {
     targets.iter().find(|t| t.name() == name).ok_or_else(|| {
@@ -502,6 +522,7 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
             return Ok(ExitCode::SUCCESS);
         }
         Some("overhead") => return overhead(targets, &rest[1..]),
+        Some("fixed-inputs") => return write_inputs(&rest[1..]),
         Some("trace") => {
             mode = Mode::Trace;
             rest = &rest[1..];
