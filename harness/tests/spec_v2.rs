@@ -1,0 +1,190 @@
+//! The spec API a spec author writes with (`ops!`, `same_api!`, `spec!`, `Out`, `select`,
+//! `VecModel`) and the contract panics `panics_if` raises or takes as read, against a buffer
+//! whose `remove` of a missing index returns nothing instead of panicking.
+
+use lockstep::models::VecModel;
+use lockstep::select::at;
+use lockstep::{FailureKind, Out, Outcome, Side, Tracked};
+
+/// A `Vec` with a wrong panic path: `remove` past the end returns `None` where `Vec` panics.
+#[derive(Default)]
+struct Lenient(Vec<Tracked<u32>>);
+
+impl Lenient {
+    fn push(&mut self, value: Tracked<u32>) {
+        self.0.push(value);
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn remove(&mut self, index: usize) -> Option<Tracked<u32>> {
+        (index < self.0.len()).then(|| self.0.remove(index))
+    }
+}
+
+impl VecLike for VecModel<Tracked<u32>> {
+    fn remove_some(&mut self, index: usize) -> Option<Tracked<u32>> {
+        Some(self.remove(index))
+    }
+}
+
+impl VecLike for Lenient {
+    fn remove_some(&mut self, index: usize) -> Option<Tracked<u32>> {
+        self.remove(index)
+    }
+}
+
+/// `remove`, with the two return types made one.
+trait VecLike {
+    fn remove_some(&mut self, index: usize) -> Option<Tracked<u32>>;
+}
+
+lockstep::ops! {
+    enum Op {
+        Push(u32),
+        Remove(u16),
+        /// `len()` under a condition that says it panics: a wrong spec.
+        WrongCondition(u16),
+    }
+}
+
+lockstep::same_api! {
+    trait Buf: Default + VecLike for VecModel<Tracked<u32>>, Lenient {
+        fn push(&mut self, value: Tracked<u32>);
+        fn len(&self) -> usize;
+    }
+}
+
+fn apply<B: Buf>(buf: &mut B, op: &Op) -> Out<u32> {
+    let len = buf.len();
+    match op {
+        Op::Push(v) => {
+            buf.push(Tracked::new(*v));
+            Out::Unit
+        }
+        Op::Remove(i) => at(*i, len, |i| buf.remove_some(i)).into(),
+        Op::WrongCondition(_) => lockstep::panics_if(true, || buf.len()).into(),
+    }
+}
+
+fn state<B: Buf>(_: &B) -> impl Iterator<Item = u32> {
+    std::iter::empty()
+}
+
+lockstep::spec! {
+    struct LenientSpec {
+        type Op = Op;
+        type Model = VecModel<Tracked<u32>>;
+        type Subject = Lenient;
+        type Output = Out<u32>;
+        type Item = u32;
+        apply = apply;
+        state = state;
+
+        fn check_invariants(_: &Lenient) {}
+    }
+}
+
+/// Whether `ops` fail with a divergence at their last op.
+fn diverges_at_the_end(ops: &[Op]) -> bool {
+    match lockstep::run::<LenientSpec>(ops) {
+        Outcome::Pass { .. } => false,
+        Outcome::Fail(f) => {
+            assert!(matches!(f.kind, FailureKind::Divergence { .. }), "{f}");
+            assert_eq!(f.ops.len(), ops.len(), "{f}");
+            true
+        }
+    }
+}
+
+#[test]
+fn a_contract_panic_is_raised_for_some_ops_and_the_same_ones_wherever_they_stand() {
+    let mut raised = 0;
+    for i in 0..640_u16 {
+        // Removing from an empty buffer panics by contract; the lenient buffer returns nothing,
+        // which shows only when the panic is raised for real.
+        let alone = diverges_at_the_end(&[Op::Remove(i)]);
+        let later = diverges_at_the_end(&[
+            Op::Push(1),
+            Op::Remove(0),
+            Op::Push(2),
+            Op::Remove(0),
+            Op::Remove(i),
+        ]);
+        assert_eq!(
+            alone, later,
+            "Remove({i}) decided differently after other ops"
+        );
+        raised += usize::from(alone);
+    }
+    // One op in 64, by a hash: 10 expected of 640.
+    assert!((2..40).contains(&raised), "{raised} of 640 raised");
+}
+
+#[test]
+fn a_condition_the_model_does_not_honour_is_a_bug_in_the_spec() {
+    let failure = (0..640_u16)
+        .find_map(|i| {
+            lockstep::run::<LenientSpec>(&[Op::WrongCondition(i)])
+                .failure()
+                .cloned()
+        })
+        .expect("no op raised its contract panic for real");
+    assert!(
+        matches!(&failure.kind, FailureKind::ModelPanic { message, .. } if message.contains("the condition is wrong")),
+        "{failure}"
+    );
+}
+
+#[test]
+fn outside_a_run_every_contract_panic_is_raised() {
+    let mut v = vec![1];
+    assert!(lockstep::panics_if(true, || v.remove(5)).is_err());
+    assert_eq!(lockstep::panics_if(false, || v.remove(0)).ok(), Some(1));
+}
+
+#[test]
+fn one_side_alone_takes_every_contract_panic_as_read() {
+    let ops: Vec<Op> = (0..100).map(Op::Remove).collect();
+    // Nothing to see but that it returns: a raised panic would be caught and end the run early,
+    // which the overhead measurement must never count.
+    lockstep::run_alone::<LenientSpec>(Side::Subject, &ops);
+    lockstep::run_alone::<LenientSpec>(Side::Model, &ops);
+}
+
+#[test]
+fn outputs_convert_and_errors_compare_by_kind() {
+    let kinds = &["CapacityOverflow", "AllocError"];
+    let std_error = Vec::<u8>::new().try_reserve(usize::MAX).unwrap_err();
+    #[derive(Debug)]
+    enum Mine {
+        CapacityOverflow,
+    }
+    assert_eq!(
+        Out::<u32>::error(&std_error, kinds),
+        Out::error(&Mine::CapacityOverflow, kinds)
+    );
+    assert_eq!(Out::<u32>::result(Ok::<(), Mine>(()), kinds), Out::Unit);
+    assert_eq!(
+        Out::<u32>::error(&"nothing known", kinds),
+        Out::Error("other")
+    );
+    assert_eq!(Out::<u32>::from(Some(Tracked::new(3))), Out::Value(Some(3)));
+    assert_eq!(Out::<u32>::from(vec![1_u32, 2]), Out::Values(vec![1, 2]));
+    assert_eq!(Out::<u32>::from(true), Out::Flag(true));
+    assert_eq!(Out::<u32>::from(4_usize), Out::Count(4));
+    let tracked = [Tracked::new(5), Tracked::new(6)];
+    assert_eq!(Out::values(tracked.iter().rev()), Out::Values(vec![6, 5]));
+}
+
+#[test]
+fn the_vec_model_pushes_fallibly_and_is_a_vec() {
+    let mut v = VecModel::new();
+    assert!(v.try_push(1_u8).is_ok());
+    v.extend([2, 3]);
+    assert_eq!(v.split_off(1).0, [2, 3]);
+    assert_eq!(v.drain(..).collect::<Vec<_>>(), [1]);
+    assert!(v.is_empty());
+}
