@@ -231,7 +231,7 @@ pub fn panics_if<R>(panics: bool, f: impl FnOnce() -> R) -> Result<R, PanicMessa
 
 /// One op in this many raises its contract panics for real (see [`panics_if`]); the others take
 /// them as read.
-pub const REAL_PANICS_ONE_IN: u64 = 64;
+pub const REAL_PANICS_ONE_IN: u64 = 128;
 
 /// Which contract panics take the real path.
 pub(crate) mod contract {

@@ -102,7 +102,7 @@ fn diverges_at_the_end(ops: &[Op]) -> bool {
 #[test]
 fn a_contract_panic_is_raised_for_some_ops_and_the_same_ones_wherever_they_stand() {
     let mut raised = 0;
-    for i in 0..640_u16 {
+    for i in 0..1280_u16 {
         // Removing from an empty buffer panics by contract; the lenient buffer returns nothing,
         // which shows only when the panic is raised for real.
         let alone = diverges_at_the_end(&[Op::Remove(i)]);
@@ -119,13 +119,13 @@ fn a_contract_panic_is_raised_for_some_ops_and_the_same_ones_wherever_they_stand
         );
         raised += usize::from(alone);
     }
-    // One op in 64, by a hash: 10 expected of 640.
-    assert!((2..40).contains(&raised), "{raised} of 640 raised");
+    // One op in 128, by a hash: 10 expected of 1280.
+    assert!((2..40).contains(&raised), "{raised} of 1280 raised");
 }
 
 #[test]
 fn a_condition_the_model_does_not_honour_is_a_bug_in_the_spec() {
-    let failure = (0..640_u16)
+    let failure = (0..1280_u16)
         .find_map(|i| {
             lockstep::run::<LenientSpec>(&[Op::WrongCondition(i)])
                 .failure()
