@@ -2,10 +2,13 @@
 //! compare them after every step.
 //!
 //! A user writes one [`Spec`] per structure: an op enum that `arbitrary` decodes from fuzzer
-//! bytes, how to apply an op to the structure (the subject) and to a std model, and how to
-//! snapshot both. The [runner](run) applies each op to both sides and checks, after every step,
-//! that the outputs agree, that the subject's invariants hold, that every [`Tracked`] value is
-//! alive on one side exactly when it is on the other, and that the whole states agree.
+//! bytes ([`ops!`]), how to apply an op to the structure (the subject) and to a model, and how to
+//! list a whole state. With [`same_api!`] and [`spec!`] one generic function applies an op to
+//! either side; [`models`], [`Out`] and [`select`] supply what most specs need. The [runner](run)
+//! applies each op to both sides and checks, after every step, that the outputs agree, that the
+//! subject's invariants hold and that every [`Tracked`] value is alive on one side exactly when
+//! it is on the other; it compares the whole states as [`Config::state_every`] says, and reports
+//! a difference at the step that made it.
 //!
 //! The same `fn(&[u8])` serves libFuzzer ([`fuzz_target!`]), replay ([`replay_main!`]) and
 //! tests, so a case found by one replays identically in all. Cases are kept as readable

@@ -392,11 +392,6 @@ fn accounting(leaked: usize) -> Option<FailureKind> {
     }
 }
 
-/// Starts a run: a fresh ledger.
-fn begin_run() {
-    ledger::begin_run();
-}
-
 /// A hash of `op`, the same in every run and every build: which of its contract panics are
 /// raised for real is decided by it (see [`crate::panics_if`]). One multiply per value hashed,
 /// since every step pays for it.
@@ -448,7 +443,7 @@ fn op_hash<Op: std::hash::Hash>(op: &Op) -> u64 {
 /// [`panics_if`](crate::panics_if) can tell is due. What one side costs without the runner: the
 /// denominator of the runner's overhead (`scripts/overhead`). A panic ends it, caught.
 pub fn run_alone<S: Spec>(side: Side, ops: &[S::Op]) {
-    begin_run();
+    ledger::begin_run();
     contract::set_step(Step::Never);
     let _ = panics::catch(|| match side {
         Side::Model => {
@@ -492,7 +487,7 @@ fn invariant_broken(caught: Caught) -> FailureKind {
 
 /// Both sides' step: what each produced, whether an injected panic fired, and the invariants'
 /// verdict when they were checked with the step.
-struct Applied2<R> {
+struct BothSides<R> {
     model: Applied<R>,
     subject: Applied<R>,
     fired: bool,
@@ -520,7 +515,7 @@ impl<S: Spec> Run<'_, S> {
     /// collected and formatted. A panic while listing is the model's or the subject's, by whose
     /// item was being listed.
     fn compare_states(&self) -> Option<FailureKind> {
-        let in_subject = std::cell::Cell::new(false);
+        let in_subject = Cell::new(false);
         let equal = panics::catch(|| {
             let mut model = S::model_state(&self.model);
             in_subject.set(true);
@@ -574,7 +569,7 @@ impl<S: Spec> Run<'_, S> {
         contract::set_step(Step::Op(op_hash(op)));
         let applied = self.apply(op, plan);
         contract::set_step(Step::Every);
-        let Applied2 {
+        let BothSides {
             model,
             subject,
             fired,
@@ -611,7 +606,7 @@ impl<S: Spec> Run<'_, S> {
         &mut self,
         op: &S::Op,
         plan: Option<crate::PanicPlan>,
-    ) -> Result<Applied2<S::Output>, FailureKind> {
+    ) -> Result<BothSides<S::Output>, FailureKind> {
         let mut model: Option<Applied<S::Output>> = None;
         let mut subject: Option<Applied<S::Output>> = None;
         let mut invariants: Option<Option<FailureKind>> = None;
@@ -666,7 +661,7 @@ impl<S: Spec> Run<'_, S> {
             }
         }
         match (model, subject) {
-            (Some(model), Some(subject)) => Ok(Applied2 {
+            (Some(model), Some(subject)) => Ok(BothSides {
                 model,
                 subject,
                 fired,
@@ -791,7 +786,7 @@ pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
 }
 
 fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States<'_>) -> Outcome<S::Op> {
-    begin_run();
+    ledger::begin_run();
     let fail = |phase, kind, after_injected_panic| failed(ops, phase, kind, after_injected_panic);
     let leaked_at = |l: FirstLeak| failed(ops, Phase::Step(l.step), l.kind, l.after_injected_panic);
 
@@ -923,7 +918,7 @@ fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States<'_>) ->
 /// what a full run would report natively is left to it: a failure here is a real panic or a
 /// broken invariant.
 pub fn run_subject<S: Spec>(ops: &[S::Op]) -> Outcome<S::Op> {
-    begin_run();
+    ledger::begin_run();
     let fail = |phase, kind| failed(ops, phase, kind, false);
     let mut subject = match on_side(Side::Subject, None, &mut false, S::new_subject) {
         Ok(Applied::Returned(subject)) => subject,
