@@ -20,6 +20,7 @@ pub mod campaign;
 pub mod case;
 pub mod corpus;
 pub mod driver;
+mod elements;
 pub mod finding;
 mod guards;
 mod handles;
@@ -35,6 +36,7 @@ pub mod trace;
 mod tracked;
 
 pub use driver::{Report, SeededBugInfo, Target};
+pub use elements::{ALIGN, Aligned, Counted, Sealed};
 pub use guards::{Finish, take_ends};
 pub use handles::Handles;
 pub use out::{IntoValue, Out};

@@ -102,9 +102,118 @@ pub fn range_panics(range: (Bound<usize>, Bound<usize>), len: usize) -> bool {
     }
 }
 
+/// How an iterator argument presents itself to a method that takes one (`extend`,
+/// `from_iter`, `splice`): honestly, with a size hint that is wrong (safe code may return any
+/// hint, so unsafe code must not trust it), or panicking part way through.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Shape {
+    /// Its true, exact size hint.
+    Exact,
+    /// `(0, None)`: says nothing.
+    Unknown,
+    /// Claims this many items more than it yields.
+    Overstated(u8),
+    /// Claims this many items fewer than it yields (but at least none).
+    Understated(u8),
+    /// Panics when asked for item `n` (from 0), as an [injected panic](crate::InjectedPanic):
+    /// both sides panic there, and what they leave behind is compared.
+    PanicAt(u8),
+}
+
+/// `items` as an iterator shaped by `shape` (see [`Shape`]).
+///
+/// ```
+/// # use lockstep::select::{Shape, shaped};
+/// let iter = shaped(vec![1, 2, 3], Shape::Overstated(2));
+/// assert_eq!(iter.size_hint(), (5, Some(5)));
+/// assert_eq!(iter.count(), 3);
+/// ```
+pub fn shaped<I: IntoIterator>(items: I, shape: Shape) -> Shaped<I::IntoIter>
+where
+    I::IntoIter: ExactSizeIterator,
+{
+    Shaped {
+        inner: items.into_iter(),
+        shape,
+        yielded: 0,
+    }
+}
+
+/// An iterator shaped by a [`Shape`]; see [`shaped`].
+#[derive(Clone, Debug)]
+pub struct Shaped<I> {
+    inner: I,
+    shape: Shape,
+    yielded: usize,
+}
+
+impl<I: ExactSizeIterator> Iterator for Shaped<I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<I::Item> {
+        if matches!(self.shape, Shape::PanicAt(n) if usize::from(n) == self.yielded)
+            && self.inner.len() > 0
+        {
+            crate::tracked::ledger::fire();
+            std::panic::panic_any(crate::InjectedPanic {
+                event: crate::Event::Next,
+                id: u32::try_from(self.yielded).unwrap_or(u32::MAX),
+            });
+        }
+        let item = self.inner.next()?;
+        self.yielded += 1;
+        Some(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.inner.len();
+        match self.shape {
+            Shape::Exact | Shape::PanicAt(_) => (left, Some(left)),
+            Shape::Unknown => (0, None),
+            Shape::Overstated(n) => (left + usize::from(n), Some(left + usize::from(n))),
+            Shape::Understated(n) => {
+                let claimed = left.saturating_sub(usize::from(n));
+                (claimed, Some(claimed))
+            }
+        }
+    }
+}
+
+/// `len` is the size hint's lower bound, as the trait's default is: a wrong hint makes a wrong
+/// `len`, which safe code may return as well.
+impl<I: ExactSizeIterator> ExactSizeIterator for Shaped<I> {
+    fn len(&self) -> usize {
+        self.size_hint().0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shaped_iterators_yield_everything_and_say_what_they_are_told() {
+        let hint = |shape| shaped(vec![1, 2, 3], shape).size_hint();
+        assert_eq!(hint(Shape::Exact), (3, Some(3)));
+        assert_eq!(hint(Shape::Unknown), (0, None));
+        assert_eq!(hint(Shape::Understated(5)), (0, Some(0)));
+        for shape in [
+            Shape::Exact,
+            Shape::Unknown,
+            Shape::Overstated(1),
+            Shape::Understated(1),
+        ] {
+            assert_eq!(shaped(vec![1, 2, 3], shape).collect::<Vec<_>>(), [1, 2, 3]);
+        }
+        let partial = std::panic::catch_unwind(|| {
+            let mut got = Vec::new();
+            got.extend(shaped(vec![1, 2, 3], Shape::PanicAt(2)));
+        });
+        let payload = partial.expect_err("PanicAt(2) panics at the third item");
+        assert!(payload.downcast_ref::<crate::InjectedPanic>().is_some());
+        // Past the end there is nothing to panic at.
+        assert_eq!(shaped(vec![1], Shape::PanicAt(3)).count(), 1);
+    }
 
     #[test]
     fn ranges_panic_exactly_when_slicing_does() {

@@ -40,6 +40,8 @@ pub enum Event {
     Drop,
     /// `PartialEq`, `PartialOrd` or `Ord` between tracked values.
     Compare,
+    /// `next` of an argument iterator shaped to panic ([`Shape::PanicAt`](crate::select::Shape)).
+    Next,
 }
 
 impl fmt::Display for Event {
@@ -48,6 +50,7 @@ impl fmt::Display for Event {
             Event::Clone => "clone",
             Event::Drop => "drop",
             Event::Compare => "comparison",
+            Event::Next => "next",
         })
     }
 }
@@ -310,6 +313,23 @@ pub(crate) mod ledger {
             h.active.set(None);
             h.fired.take()
         })
+    }
+
+    /// Records that an injected panic fires now, in the running side's step, raised by
+    /// something other than a plan (a shaped iterator).
+    pub(crate) fn fire() {
+        hot(|h| h.fired.set(true));
+    }
+
+    /// A value with no identity (a [`Counted`](crate::Counted)) was created (`+1`) or dropped
+    /// (`-1`) in the running side's step.
+    pub(crate) fn add_anonymous(delta: isize) {
+        hot(|h| h.add_live(h.side.get(), delta));
+    }
+
+    /// Counts one `event`; returns whether the armed plan fires on it.
+    pub(crate) fn count(event: Event) -> bool {
+        hot(|h| h.count(event))
     }
 
     /// The side whose step is running, if any.

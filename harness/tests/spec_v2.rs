@@ -4,7 +4,8 @@
 
 use lockstep::models::VecModel;
 use lockstep::select::at;
-use lockstep::{FailureKind, Out, Outcome, Side, Tracked};
+use lockstep::select::{Shape, shaped};
+use lockstep::{Counted, FailureKind, Out, Outcome, Side, Spec, Tracked};
 
 /// A `Vec` with a wrong panic path: `remove` past the end returns `None` where `Vec` panics.
 #[derive(Default)]
@@ -187,4 +188,103 @@ fn the_vec_model_pushes_fallibly_and_is_a_vec() {
     assert_eq!(v.split_off(1).0, [2, 3]);
     assert_eq!(v.drain(..).collect::<Vec<_>>(), [1]);
     assert!(v.is_empty());
+}
+
+/// Zero-sized elements against `Vec`, through a subject that forgets what it pops when asked to,
+/// and extended from shaped iterators.
+struct ZstSpec;
+
+lockstep::ops! {
+    enum ZstOp {
+        Push,
+        Pop { forget: bool },
+        Extend { n: u8, shape: Shape },
+    }
+}
+
+impl Spec for ZstSpec {
+    type Op = ZstOp;
+    type Model = Vec<Counted>;
+    type Subject = Vec<Counted>;
+    type Output = Out<()>;
+    type Item = usize;
+
+    fn new_model() -> Vec<Counted> {
+        Vec::new()
+    }
+
+    fn new_subject() -> Vec<Counted> {
+        Vec::new()
+    }
+
+    fn apply_model(model: &mut Vec<Counted>, op: &ZstOp) -> Out<()> {
+        match op {
+            ZstOp::Push => model.push(Counted::new()),
+            ZstOp::Pop { .. } => drop(model.pop()),
+            ZstOp::Extend { n, shape } => {
+                model.extend(shaped(
+                    (0..*n).map(|_| Counted::new()).collect::<Vec<_>>(),
+                    *shape,
+                ));
+            }
+        }
+        Out::Count(model.len())
+    }
+
+    fn apply_subject(subject: &mut Vec<Counted>, op: &ZstOp) -> Out<()> {
+        match op {
+            ZstOp::Pop { forget: true } => std::mem::forget(subject.pop()),
+            other => return Self::apply_model(subject, other),
+        }
+        Out::Count(subject.len())
+    }
+
+    fn check_invariants(_: &Vec<Counted>) {}
+
+    fn model_state(model: &Vec<Counted>) -> impl Iterator<Item = usize> {
+        std::iter::once(model.len())
+    }
+
+    fn subject_state(subject: &Vec<Counted>) -> impl Iterator<Item = usize> {
+        std::iter::once(subject.len())
+    }
+}
+
+#[test]
+fn zero_sized_elements_are_counted_and_shaped_iterators_panic_on_both_sides() {
+    use ZstOp::*;
+    let pass = [
+        Push,
+        Push,
+        Pop { forget: false },
+        Extend {
+            n: 3,
+            shape: Shape::Understated(2),
+        },
+    ];
+    assert!(lockstep::run::<ZstSpec>(&pass).is_pass());
+    // A panic part way through an extend is injected on both sides: what `Vec` keeps is the
+    // reference, and the run goes on.
+    let panicking = [
+        Extend {
+            n: 4,
+            shape: Shape::PanicAt(2),
+        },
+        Push,
+        Pop { forget: false },
+    ];
+    assert!(lockstep::run::<ZstSpec>(&panicking).is_pass());
+    let leak = [Push, Push, Pop { forget: true }];
+    let failure = lockstep::run::<ZstSpec>(&leak)
+        .failure()
+        .cloned()
+        .expect("the leak went unnoticed");
+    assert_eq!(
+        failure.kind,
+        FailureKind::Leak {
+            model: 1,
+            subject: 2
+        },
+        "{failure}"
+    );
 }
