@@ -12,13 +12,14 @@ use serde::de::DeserializeOwned;
 /// A spec names an operation type, a subject (the structure under test, plus whatever handles
 /// the spec keeps for it), a model (std collections, plus the same handles), how to create both,
 /// how to apply one operation to each and what it returns, and how to list a whole state as a
-/// sequence of items.
-/// The runner does the rest: decode, apply, compare, check invariants, account for every
-/// [`Tracked`](crate::Tracked) value.
+/// sequence of items. The runner does the rest: decode, apply, compare, check invariants,
+/// account for every [`Tracked`](crate::Tracked) value. [`spec!`](crate::spec) writes this
+/// implementation from one generic `apply` and one `state` when both sides share an API.
 ///
 /// Operations that are invalid in the current state (an out-of-range index, a removed handle)
-/// should be no-ops or return an error value on both sides, never be rejected: that is how the
-/// misuse paths of an API are reached.
+/// are applied all the same, never rejected: they are no-ops, return an error value, or panic by
+/// contract ([`panics_if`](crate::panics_if)) on both sides. That is how the misuse paths of an
+/// API are reached.
 pub trait Spec {
     /// One operation. Decoded from fuzzer bytes by `arbitrary`; written to and read from traces by
     /// serde (so add variants freely, but renaming one breaks stored traces); hashed to choose
