@@ -15,7 +15,7 @@ pub(crate) enum Caught {
     /// A panic injected by a [`crate::PanicPlan`].
     Injected(InjectedPanic),
     /// Any other panic.
-    Real(Box<PanicReport>),
+    Real(PanicReport),
 }
 
 /// What a real panic said, and where.
@@ -131,15 +131,13 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
     DEPTH.with(|d| d.set(d.get() - 1));
     result.map_err(|payload| match payload.downcast::<InjectedPanic>() {
         Ok(injected) => Caught::Injected(*injected),
-        Err(payload) => Caught::Real(Box::new(
-            LAST.with(|last| last.borrow_mut().take()).unwrap_or_else(
-                // The hook did not see it: a panic raised by `resume_unwind`, which skips hooks.
-                || PanicReport {
-                    message: payload_message(&*payload),
-                    location: None,
-                    backtrace: None,
-                },
-            ),
+        Err(payload) => Caught::Real(LAST.with(|last| last.borrow_mut().take()).unwrap_or_else(
+            // The hook did not see it: a panic raised by `resume_unwind`, which skips hooks.
+            || PanicReport {
+                message: payload_message(&*payload),
+                location: None,
+                backtrace: None,
+            },
         )),
     })
 }

@@ -107,16 +107,18 @@ pub enum FailureKind {
     /// The subject keeps more tracked values alive than the model: a leak.
     Leak {
         /// Values the model keeps alive.
-        model: usize,
+        model: isize,
         /// Values the subject keeps alive.
-        subject: usize,
+        subject: isize,
     },
-    /// The subject keeps fewer tracked values alive than the model: values dropped too early.
+    /// The subject keeps fewer tracked values alive than the model: values dropped too early
+    /// (a count below zero: more drops than values, as a double drop of values without identity,
+    /// [`Counted`](crate::Counted), shows).
     EarlyDrop {
         /// Values the model keeps alive.
-        model: usize,
+        model: isize,
         /// Values the subject keeps alive.
-        subject: usize,
+        subject: isize,
     },
     /// A tracked value was dropped twice.
     DoubleDrop {
@@ -356,7 +358,7 @@ fn on_side<R>(
     match result {
         Ok(r) => Ok(Applied::Returned(r)),
         Err(Caught::Injected(p)) => Ok(Applied::Injected(p.event)),
-        Err(Caught::Real(report)) => Err(*report),
+        Err(Caught::Real(report)) => Err(report),
     }
 }
 
@@ -378,7 +380,7 @@ fn subject_panic(report: PanicReport) -> FailureKind {
 /// Checks the ledger after a step: double drops and uses after drop first, then whether both
 /// sides keep the same number of values alive, give or take the `leaked` values a leak earlier
 /// in the run already accounts for.
-fn accounting(leaked: usize) -> Option<FailureKind> {
+fn accounting(leaked: isize) -> Option<FailureKind> {
     if let Some(v) = ledger::take_violation() {
         return Some(FailureKind::from_violation(&v));
     }
@@ -541,9 +543,9 @@ impl<S: Spec> Run<'_, S> {
                     Caught::Injected(_) => unreachable!("no plan is armed while listing states"),
                 };
                 Some(if in_subject.get() {
-                    subject_panic(*report)
+                    subject_panic(report)
                 } else {
-                    model_panic(*report)
+                    model_panic(report)
                 })
             }
         }
@@ -564,7 +566,7 @@ impl<S: Spec> Run<'_, S> {
     /// Applies `op` to both sides and checks them. An injected panic that fired in this step
     /// is recorded in `injected`; under [`PanicPolicy::MemorySafety`] only the tracked values'
     /// memory safety and the invariants are checked after one.
-    fn step(&mut self, op: &S::Op, policy: PanicPolicy, leaked: usize) -> Option<FailureKind> {
+    fn step(&mut self, op: &S::Op, policy: PanicPolicy, leaked: isize) -> Option<FailureKind> {
         let plan = ledger::take_pending();
         contract::set_step(Step::Op(op_hash(op)));
         let applied = self.apply(op, plan);
@@ -649,9 +651,9 @@ impl<S: Spec> Run<'_, S> {
                 (Caught::Real(report), Some(_)) => {
                     ledger::end_side();
                     return Err(if model.is_none() {
-                        model_panic(*report)
+                        model_panic(report)
                     } else {
-                        subject_panic(*report)
+                        subject_panic(report)
                     });
                 }
                 (caught, None) => {
@@ -815,7 +817,7 @@ fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States<'_>) ->
     let lenient = config.panic_policy == PanicPolicy::MemorySafety;
     let mut steps = ops.len();
     let mut leak: Option<FirstLeak> = None;
-    let mut leaked = 0;
+    let mut leaked: isize = 0;
     // The last step count after which the states were compared and found equal.
     let mut equal_after = 0;
     for (i, op) in run.ops.iter().enumerate() {

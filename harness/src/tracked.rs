@@ -180,7 +180,7 @@ struct Hot {
     /// ignored instead of being mistaken for a value of this one.
     run: Cell<u32>,
     /// Live values per owner: model, subject, outside a step.
-    live: [Cell<usize>; 3],
+    live: [Cell<isize>; 3],
     /// The side whose step is running, if any.
     side: Cell<Option<Side>>,
     /// The plan armed for the next operation.
@@ -251,7 +251,7 @@ impl Hot {
 
     fn add_live(&self, owner: Option<Side>, delta: isize) {
         let cell = &self.live[slot(owner)];
-        cell.set(cell.get().wrapping_add_signed(delta));
+        cell.set(cell.get().wrapping_add(delta));
     }
 }
 
@@ -338,7 +338,7 @@ pub(crate) mod ledger {
     }
 
     /// Live values created by the model and by the subject.
-    pub(crate) fn live() -> (usize, usize) {
+    pub(crate) fn live() -> (isize, isize) {
         hot(|h| (h.live[0].get(), h.live[1].get()))
     }
 

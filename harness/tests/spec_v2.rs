@@ -198,6 +198,8 @@ lockstep::ops! {
     enum ZstOp {
         Push,
         Pop { forget: bool },
+        /// Pops; the subject drops what it popped twice.
+        PopTwice,
         Extend { n: u8, shape: Shape },
     }
 }
@@ -220,7 +222,7 @@ impl Spec for ZstSpec {
     fn apply_model(model: &mut Vec<Counted>, op: &ZstOp) -> Out<()> {
         match op {
             ZstOp::Push => model.push(Counted::new()),
-            ZstOp::Pop { .. } => drop(model.pop()),
+            ZstOp::Pop { .. } | ZstOp::PopTwice => drop(model.pop()),
             ZstOp::Extend { n, shape } => {
                 model.extend(shaped(
                     (0..*n).map(|_| Counted::new()).collect::<Vec<_>>(),
@@ -234,6 +236,15 @@ impl Spec for ZstSpec {
     fn apply_subject(subject: &mut Vec<Counted>, op: &ZstOp) -> Out<()> {
         match op {
             ZstOp::Pop { forget: true } => std::mem::forget(subject.pop()),
+            ZstOp::PopTwice => {
+                if let Some(popped) = subject.pop() {
+                    // SAFETY: `Counted` is zero-sized and owns nothing: reading a second one out
+                    // of the first touches no memory, and dropping both is the double drop under
+                    // test.
+                    let twin = unsafe { std::ptr::read(&popped) };
+                    drop((popped, twin));
+                }
+            }
             other => return Self::apply_model(subject, other),
         }
         Out::Count(subject.len())
