@@ -35,7 +35,9 @@
 ///
 /// Each method is declared as in the types' documentation, with `Self` for the type itself and
 /// `impl Trait` where the types return different ones (`drain`). A generic parameter takes one
-/// bound (`<F: FnMut(&T) -> bool>`). Only a type's own (inherent) methods are called: a method
+/// bound (`<F: FnMut(&T) -> bool>`). Supertraits go after the name (`trait Buf: Default + Clone
+/// for ...`), except a higher-ranked one (`for<'a> ...`), whose `for` would be read as the list
+/// of types. Only a type's own (inherent) methods are called: a method
 /// it gets from a trait (`into_iter`, `clone`) or from `Deref` (a slice's `len`) is not found
 /// that way, so put that trait as a bound on the generic function instead
 /// (`B: Buf + IntoIterator<Item = T>`). A method a type lacks fails to compile with "function
