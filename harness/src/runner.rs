@@ -739,27 +739,29 @@ fn probe<S: Spec>(ops: &[S::Op], config: &Config, n: usize) -> (Outcome<S::Op>, 
 }
 
 /// The first step after which the states differ, between `good` (a step count after which they
-/// were equal, or 0) and `bad` (one after which they differ): by bisection. Returns the probe of
-/// that step, which reports what comparing after every step would have (a state mismatch, or
-/// the leak that the mismatch belongs to).
+/// were equal, or 0) and `bad` (one after which they differ, where the run gave `at_bad`): by
+/// bisection. Returns the probe of that step, which reports what comparing after every step
+/// would have (a state mismatch, or the leak that the mismatch belongs to), or `at_bad` when no
+/// earlier step differs.
 fn first_difference<S: Spec>(
     ops: &[S::Op],
     config: &Config,
     mut good: usize,
     mut bad: usize,
+    at_bad: Outcome<S::Op>,
 ) -> Outcome<S::Op> {
-    let mut found = None;
+    let mut found = at_bad;
     while bad - good > 1 {
         let mid = good + (bad - good) / 2;
         match probe::<S>(ops, config, mid) {
             (outcome, true) => {
                 bad = mid;
-                found = Some(outcome);
+                found = outcome;
             }
             (_, false) => good = mid,
         }
     }
-    found.unwrap_or_else(|| probe::<S>(ops, config, bad).0)
+    found
 }
 
 /// Which steps compare whole states.
@@ -860,22 +862,19 @@ fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States<'_>) ->
             run.abandon(&kind);
             // The states were last seen equal after `equal_after` steps. If they differ by now,
             // or already differed before this op, the failure began at the step that made them
-            // differ: report that step, as comparing after every step would have.
-            let differ_after = match (&kind, states) {
-                // A probe reports what it sees: it is the search, not the searched.
-                (_, States::AtEnd(_)) => None,
-                (FailureKind::StateMismatch { .. }, States::Scheduled) => Some(i + 1),
-                (_, States::Scheduled) => {
-                    (i > equal_after && probe::<S>(ops, config, i).1).then_some(i)
+            // differ: report that step, as comparing after every step would have. A probe
+            // reports what it sees: it is the search, not the searched.
+            let mismatch = matches!(kind, FailureKind::StateMismatch { .. });
+            let failure = fail(Phase::Step(i), kind, after);
+            if matches!(states, States::Scheduled) && i > equal_after {
+                if mismatch {
+                    return first_difference::<S>(ops, config, equal_after, i + 1, failure);
                 }
-            };
-            if let Some(bad) = differ_after.filter(|&bad| bad > equal_after + 1) {
-                return first_difference::<S>(ops, config, equal_after, bad);
+                if let (earlier, true) = probe::<S>(ops, config, i) {
+                    return first_difference::<S>(ops, config, equal_after, i, earlier);
+                }
             }
-            if differ_after == Some(i) {
-                return probe::<S>(ops, config, i).0;
-            }
-            return fail(Phase::Step(i), kind, after);
+            return failure;
         }
         if due {
             equal_after = i + 1;
