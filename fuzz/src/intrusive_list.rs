@@ -1,61 +1,40 @@
-//! The spec of the intrusive [`LinkedList`]: every public method, against `VecDeque`.
+//! The spec of the intrusive [`LinkedList`]: every public method, against [`ListModel`].
 //!
-//! The spec keeps two [`Kind`]s of lists, each a `Vec` of lists that ops name by an index reduced
-//! modulo their number (as [`lockstep::Handles`] does), so there is always a list to name:
+//! Both sides hold the same elements, `Rc<Node>` (the model never touches a node's link). An
+//! element made by [`New::Value`] is held by its list alone, as a `Box` would be, so it is freed
+//! the moment it leaves: AddressSanitizer and Miri see any use of it afterwards. One made by
+//! [`New::Shared`] also gets a handle the spec keeps, so ops can insert it again once removed,
+//! insert it while it is still linked (which must panic and change nothing), and ask whether it
+//! is linked.
 //!
-//! * lists of `Box<Node>`, which own their elements outright: an element that leaves one is
-//!   really freed, so AddressSanitizer and Miri see any use of it afterwards;
-//! * lists of `Rc<Node>`, whose elements the spec also keeps handles to, so it can re-insert an
-//!   element that was removed, insert one that is already linked (which must panic and change
-//!   nothing) and ask [`Link::is_linked`].
-//!
-//! The model of a list is a `VecDeque`. A model cursor is an index into it, with `None` for the
-//! null position between the back and the front. The model of a shared element is an `Rc` whose
-//! `linked` flag is set exactly while a [`Held`] token for it sits in a model list, so the model
-//! predicts "already linked" panics from its own bookkeeping.
-//!
-//! Both sides run the same generic code, over the [`List`], [`ReadCursor`] and [`EditCursor`]
-//! traits: one implementation for `LinkedList` and its cursors, one for `VecDeque` and an index.
-//!
-//! Cursors cannot outlive an op, so an op carries a cursor program: where the cursor starts, a
-//! bounded list of [`Step`]s whose every output is compared, and whether the cursor is then
-//! dropped or leaked. A program also has a stack of spare lists (a donor list taken out of the
-//! `Vec` before the cursor is made, and whatever `split_*` returns) that `splice_*` consumes, and
-//! a stack of removed elements that inserts can re-insert. What is left of them afterwards goes
-//! back to the `Vec` (spare lists) or is dropped (removed elements).
-//!
-//! Panics injected into drops (`Arm`) hit the same element on both sides, because both drop
-//! elements in the same order: front to back, as `VecDeque::clear` and `VecDeque`'s drop do, which
-//! also keep dropping the rest after a panic. If a cursor step panics, the program's spare lists
-//! (the donor included) and removed elements are dropped as the panic unwinds, on both sides
-//! alike.
+//! Up to four lists, which ops name by an index modulo their number. Cursors cannot outlive an
+//! op, so an op carries a cursor program: where the cursor starts, up to 16 steps whose outputs
+//! (and where the cursor is after each) are compared, and whether the cursor is then dropped or
+//! leaked. A mutable program has a stack of spare lists (a donor list taken out first, and what
+//! `split_*` returns) that `splice_*` consumes, and a stack of elements it removed and kept for
+//! re-insertion; afterwards the spare lists go back among the lists and the kept elements are
+//! dropped. Both sides drop elements front to back, so a panic armed in a drop hits the same
+//! element on both.
+#![allow(
+    clippy::unit_arg,
+    reason = "an op whose method returns nothing ends in `.into()`, like every other op"
+)]
 
-use std::cell::Cell;
-use std::collections::VecDeque;
-use std::mem;
-use std::ptr;
 use std::rc::Rc;
+use std::{mem, ptr};
 
-use arbitrary::Arbitrary;
-use lockstep::{Handles, PanicMessage, PanicPlan, Spec, Tracked, expect_panic};
-use serde::{Deserialize, Serialize};
+use lockstep::models::{ListCursor, ListCursorMut, ListModel};
+use lockstep::{Handles, Out, PanicPlan, Tracked, panics_if};
 use structures::intrusive_adapter;
-use structures::intrusive_list::{Adapter, Cursor, CursorMut, Link, LinkedList};
+use structures::intrusive_list::{Cursor, CursorMut, Link, LinkedList};
 
-/// At most this many lists of each kind; a list made beyond that (by `take` or `split_*`) is
-/// dropped at once.
+/// At most this many lists; one made beyond that (by `take` or `split_*`) is dropped at once.
 const MAX_LISTS: usize = 4;
 
-/// Lists of each kind at the start.
-const INITIAL_LISTS: usize = 2;
-
-/// At most this many steps of a cursor program run; the rest are ignored.
+/// At most this many steps of a cursor program run.
 const MAX_STEPS: usize = 16;
 
-/// What the list panics with when given an element that is already linked.
-const ALREADY_LINKED: &str = "attempted to insert an element that is already linked";
-
-/// An element of the subject's lists: a link and a tracked value.
+/// An element: a link and a tracked value.
 #[derive(Debug)]
 pub struct Node {
     link: Link,
@@ -63,1315 +42,500 @@ pub struct Node {
 }
 
 intrusive_adapter!(
-    /// The subject's owning lists.
-    pub BoxNodes = Box<Node>: Node { link }
-);
-intrusive_adapter!(
-    /// The subject's shared lists.
-    pub RcNodes = Rc<Node>: Node { link }
+    /// The subject's lists hold `Rc<Node>`s.
+    pub Nodes = Rc<Node>: Node { link }
 );
 
-/// The model of a shared element.
+lockstep::ops! {
+    /// Where a cursor program starts.
+    #[derive(Copy)]
+    pub enum Start {
+        /// `cursor(_mut)`: the null position.
+        Null,
+        /// `cursor_front(_mut)`.
+        Front,
+        /// `cursor_back(_mut)`.
+        Back,
+        /// `cursor(_mut)_from_ptr` at the element at this position (modulo the length), through
+        /// a pointer made from a reference `iter` gave; at the null position in an empty list.
+        At(u8),
+    }
+}
+
+lockstep::ops! {
+    /// A read-only cursor step; each outputs the cursor's element after it, or what it asks.
+    #[derive(Copy)]
+    #[expect(missing_docs, reason = "each variant is the cursor method of the same name")]
+    pub enum Look { MoveNext, MovePrev, PeekNext, PeekPrev, Get, IsNull }
+}
+
+lockstep::ops! {
+    /// The element an insertion inserts; an insertion whose element is none is a no-op.
+    #[derive(Copy)]
+    pub enum New {
+        /// A new element that only its list holds.
+        Value(u32),
+        /// A new element the spec keeps a handle to.
+        Shared(u32),
+        /// The element of this handle (modulo their number), linked or not.
+        Handle(u8),
+        /// The element the cursor program removed (or replaced) and kept last.
+        Kept,
+    }
+}
+
+lockstep::ops! {
+    /// One step of a mutable cursor program.
+    #[expect(missing_docs, reason = "the fields are described on their variant")]
+    pub enum Step {
+        /// A read-only step.
+        Look(Look),
+        /// `as_cursor`, then these read-only steps on the view.
+        View(Vec<Look>),
+        /// `remove`; the element is kept for a later `New::Kept` if `keep`, or else dropped.
+        Remove { keep: bool },
+        /// `replace_with(with)`; what comes back is kept or dropped as for `Remove`.
+        Replace { with: New, keep: bool },
+        InsertBefore(New),
+        InsertAfter(New),
+        /// `splice_before` of the top spare list (of an empty list if there is none).
+        SpliceBefore,
+        /// `splice_after` of the top spare list (of an empty list if there is none).
+        SpliceAfter,
+        /// `split_before`; the list split off becomes the top spare.
+        SplitBefore,
+        /// `split_after`; the list split off becomes the top spare.
+        SplitAfter,
+        /// Drops the top spare list.
+        DropSpare,
+    }
+}
+
+lockstep::ops! {
+    /// One operation. `list` and `other` name a list; `front` and `back` are how many elements
+    /// to take from either end of an iterator.
+    #[expect(missing_docs, reason = "the fields are described on the enum and the variant")]
+    pub enum Op {
+        /// `push_front` if `front`, else `push_back`.
+        Push { list: u8, front: bool, elem: New },
+        /// `pop_front` if `front`, else `pop_back`; the element is dropped.
+        Pop { list: u8, front: bool },
+        /// `len`, `is_empty`, `front`, `back`, `iter().count()` and `iter().last()`.
+        Ends { list: u8 },
+        /// `iter`, taken from both ends, then its `len`.
+        Iter { list: u8, front: u8, back: u8 },
+        /// Takes the list out (a new one replaces the only list) and consumes it with
+        /// `into_iter` from both ends; then its `len`, and it is dropped with the rest.
+        IntoIter { list: u8, front: u8, back: u8 },
+        /// `list.append(other)`; a no-op if they are the same list.
+        Append { list: u8, other: u8 },
+        /// `clear`.
+        Clear { list: u8 },
+        /// `take`; the new list joins the others.
+        Take { list: u8 },
+        /// Drops the list (a new one replaces the only list).
+        Drop { list: u8 },
+        /// A read-only cursor program.
+        Look { list: u8, start: Start, steps: Vec<Look> },
+        /// A mutable cursor program: `donor` (unless it is `list`) is taken out as the first
+        /// spare list, and the cursor is leaked with `mem::forget` at the end if `leak`.
+        Edit { list: u8, donor: Option<u8>, start: Start, steps: Vec<Step>, leak: bool },
+        /// `Link::is_linked` of a handle's element.
+        IsLinked(u8),
+        /// Drops a handle, so the lists may hold the last reference to its element.
+        Release(u8),
+        /// Arms a panic in the next op's drops (the list never clones or compares elements).
+        Arm(PanicPlan),
+    }
+}
+
+lockstep::same_api! {
+    /// What every cursor offers, on both sides.
+    pub trait View for Cursor<'_, Nodes>, CursorMut<'_, Nodes>, ListCursor<'_, Rc<Node>>,
+        ListCursorMut<'_, Rc<Node>> {
+        fn get(&self) -> Option<&Node>;
+        fn is_null(&self) -> bool;
+        fn move_next(&mut self);
+        fn move_prev(&mut self);
+        fn peek_next(&self) -> Option<&Node>;
+        fn peek_prev(&self) -> Option<&Node>;
+    }
+}
+
+lockstep::same_api! {
+    /// What a mutable cursor adds, on both sides.
+    pub trait Edit: View
+    for CursorMut<'_, Nodes> [type Spare = LinkedList<Nodes>;],
+        ListCursorMut<'_, Rc<Node>> [type Spare = ListModel<Rc<Node>>;] {
+        /// The list `split_*` returns and `splice_*` takes.
+        type Spare: List;
+        fn as_cursor(&self) -> impl View;
+        fn remove(&mut self) -> Option<Rc<Node>>;
+        fn replace_with(&mut self, val: Rc<Node>) -> Result<Rc<Node>, Rc<Node>>;
+        fn insert_after(&mut self, val: Rc<Node>);
+        fn insert_before(&mut self, val: Rc<Node>);
+        fn splice_after(&mut self, list: Self::Spare);
+        fn splice_before(&mut self, list: Self::Spare);
+        fn split_after(&mut self) -> Self::Spare;
+        fn split_before(&mut self) -> Self::Spare;
+    }
+}
+
+lockstep::same_api! {
+    /// The list's own methods, on both sides.
+    pub trait List: Default + Linked
+        + IntoIterator<Item = Rc<Node>, IntoIter: DoubleEndedIterator + ExactSizeIterator>
+    for LinkedList<Nodes>, ListModel<Rc<Node>> {
+        fn len(&self) -> usize;
+        fn is_empty(&self) -> bool;
+        fn front(&self) -> Option<&Node>;
+        fn back(&self) -> Option<&Node>;
+        fn push_front(&mut self, val: Rc<Node>);
+        fn push_back(&mut self, val: Rc<Node>);
+        fn pop_front(&mut self) -> Option<Rc<Node>>;
+        fn pop_back(&mut self) -> Option<Rc<Node>>;
+        fn append(&mut self, other: &mut Self);
+        fn clear(&mut self);
+        fn take(&mut self) -> Self;
+        fn iter(&self) -> impl DoubleEndedIterator<Item = &Node> + ExactSizeIterator;
+        fn cursor(&self) -> impl View;
+        fn cursor_front(&self) -> impl View;
+        fn cursor_back(&self) -> impl View;
+        fn cursor_mut(&mut self) -> impl Edit<Spare = Self>;
+        fn cursor_front_mut(&mut self) -> impl Edit<Spare = Self>;
+        fn cursor_back_mut(&mut self) -> impl Edit<Spare = Self>;
+        /// # Safety
+        /// `ptr` points to an element of this list.
+        unsafe fn cursor_from_ptr(&self, ptr: *const Node) -> impl View;
+        /// # Safety
+        /// `ptr` points to an element of this list.
+        unsafe fn cursor_mut_from_ptr(&mut self, ptr: *const Node) -> impl Edit<Spare = Self>;
+    }
+}
+
+/// Whether an element is in a list: its link says so on the subject, the model's own record on
+/// the model.
+pub trait Linked {
+    /// Whether `node` is in a list.
+    fn is_linked(node: &Node) -> bool;
+}
+
+impl Linked for LinkedList<Nodes> {
+    fn is_linked(node: &Node) -> bool {
+        node.link.is_linked()
+    }
+}
+
+impl Linked for ListModel<Rc<Node>> {
+    fn is_linked(node: &Node) -> bool {
+        ListModel::<Rc<Node>>::is_linked(node)
+    }
+}
+
+/// One side: its lists, and handles to the shared elements made, until `Release`d.
 #[derive(Debug)]
-pub struct Shared {
-    value: Tracked<u32>,
-    /// Set exactly while a [`Held`] for this element exists.
-    linked: Cell<bool>,
+pub struct Lists<L> {
+    lists: Vec<L>,
+    handles: Handles<Rc<Node>>,
 }
 
-/// A model list's hold on a shared element: while it exists, the element counts as linked.
-#[derive(Debug)]
-pub struct Held(Option<Rc<Shared>>);
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        if let Some(shared) = &self.0 {
-            shared.linked.set(false);
-        }
-    }
-}
-
-/// What a list takes and hands back, on either side.
-pub trait Element: Sized {
-    /// A new, unlinked element holding `value`.
-    fn new(value: u32) -> Self;
-    /// Its value.
-    fn value(&self) -> u32;
-}
-
-/// An element the spec can keep a handle to while a list holds it too.
-pub trait SharedElement: Element + Clone {
-    /// Whether it is in a list.
-    fn is_linked(&self) -> bool;
-}
-
-impl Element for Box<Node> {
-    fn new(value: u32) -> Self {
-        Box::new(Node {
-            link: Link::new(),
-            value: Tracked::new(value),
-        })
-    }
-
-    fn value(&self) -> u32 {
-        *self.value
-    }
-}
-
-impl Element for Rc<Node> {
-    fn new(value: u32) -> Self {
-        Rc::new(Node {
-            link: Link::new(),
-            value: Tracked::new(value),
-        })
-    }
-
-    fn value(&self) -> u32 {
-        *self.value
-    }
-}
-
-impl SharedElement for Rc<Node> {
-    fn is_linked(&self) -> bool {
-        self.link.is_linked()
-    }
-}
-
-impl Element for Tracked<u32> {
-    fn new(value: u32) -> Self {
-        Tracked::new(value)
-    }
-
-    fn value(&self) -> u32 {
-        **self
-    }
-}
-
-impl Element for Rc<Shared> {
-    fn new(value: u32) -> Self {
-        Rc::new(Shared {
-            value: Tracked::new(value),
-            linked: Cell::new(false),
-        })
-    }
-
-    fn value(&self) -> u32 {
-        *self.value
-    }
-}
-
-impl SharedElement for Rc<Shared> {
-    fn is_linked(&self) -> bool {
-        self.linked.get()
-    }
-}
-
-/// How a model list stores its elements.
-pub trait Stored: Sized {
-    /// What goes in and comes out.
-    type Elem: Element;
-    /// Takes `elem` into a list; panics, as the subject does, if it is already in one.
-    fn link(elem: Self::Elem) -> Self;
-    /// Takes the element out of its list.
-    fn unlink(self) -> Self::Elem;
-    /// Its value.
-    fn value(&self) -> u32;
-}
-
-impl Stored for Tracked<u32> {
-    type Elem = Tracked<u32>;
-
-    fn link(elem: Self) -> Self {
-        elem
-    }
-
-    fn unlink(self) -> Self {
-        self
-    }
-
-    fn value(&self) -> u32 {
-        **self
-    }
-}
-
-impl Stored for Held {
-    type Elem = Rc<Shared>;
-
-    fn link(elem: Rc<Shared>) -> Self {
-        assert!(!elem.linked.replace(true), "{ALREADY_LINKED}");
-        Held(Some(elem))
-    }
-
-    fn unlink(mut self) -> Rc<Shared> {
-        let shared = self
-            .0
-            .take()
-            .expect("a held element is held until unlinked");
-        shared.linked.set(false);
-        shared
-    }
-
-    fn value(&self) -> u32 {
-        self.0
-            .as_ref()
-            .expect("a held element is held until unlinked")
-            .value()
-    }
-}
-
-/// Where a cursor program starts.
-#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Start {
-    /// `cursor` / `cursor_mut`: the null position.
-    Null,
-    /// `cursor_front` / `cursor_front_mut`.
-    Front,
-    /// `cursor_back` / `cursor_back_mut`.
-    Back,
-    /// `cursor_from_ptr` / `cursor_mut_from_ptr` at the element at this position (modulo the
-    /// length), through a pointer made from a reference the list's `iter` gave; at the null
-    /// position if the list is empty.
-    At(u8),
-}
-
-/// A read-only cursor step; each outputs where the cursor is, or what it sees.
-#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[expect(
-    missing_docs,
-    reason = "each variant is the cursor method of the same name"
-)]
-pub enum Look {
-    MoveNext,
-    MovePrev,
-    PeekNext,
-    PeekPrev,
-    Get,
-    IsNull,
-}
-
-/// The element an insertion step inserts.
-#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum New {
-    /// A new element. On a shared list, the spec keeps a handle to it.
-    Value(u32),
-    /// The shared element of this handle (modulo their number), linked or not. On an owning list,
-    /// or with no handles, the step is a no-op.
-    Handle(u8),
-    /// The element this cursor program removed (or replaced) last and kept; a no-op if none.
-    Kept,
-}
-
-/// One step of a mutable cursor program.
-#[derive(Arbitrary, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[expect(missing_docs, reason = "the fields are described on their variant")]
-pub enum Step {
-    /// A read-only step.
-    Look(Look),
-    /// `as_cursor`, then these read-only steps on the view.
-    View(Vec<Look>),
-    /// `remove`; the element is kept for a later `New::Kept` if `keep`, or else dropped at once.
-    Remove { keep: bool },
-    /// `replace_with(with)`; what comes back (the old element, or `with` at the null position)
-    /// is kept or dropped as for `Remove`.
-    Replace { with: New, keep: bool },
-    /// `insert_before`.
-    InsertBefore(New),
-    /// `insert_after`.
-    InsertAfter(New),
-    /// `splice_before` of the top spare list (of an empty list if there is none).
-    SpliceBefore,
-    /// `splice_after` of the top spare list (of an empty list if there is none).
-    SpliceAfter,
-    /// `split_before`; the list split off becomes the top spare.
-    SplitBefore,
-    /// `split_after`; the list split off becomes the top spare.
-    SplitAfter,
-    /// Drops the top spare list.
-    DropSpare,
-}
-
-/// Which lists an op works on.
-#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Kind {
-    /// The lists of `Box<Node>`.
-    Boxed,
-    /// The lists of `Rc<Node>`.
-    Shared,
-}
-
-/// One operation. An op with a `kind` works on the lists of that kind: `list` and `other` name
-/// one of them modulo their number, and `front` and `back` are how many elements to take from
-/// either end of an iterator.
-#[derive(Arbitrary, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[expect(
-    missing_docs,
-    reason = "the fields are described on the enum and the variant"
-)]
-pub enum Op {
-    /// `push_front` if `front`, else `push_back` (`New::Kept` is a no-op here).
-    Push {
-        kind: Kind,
-        list: u8,
-        front: bool,
-        elem: New,
-    },
-    /// `pop_front` if `front`, else `pop_back`; the element is dropped.
-    Pop { kind: Kind, list: u8, front: bool },
-    /// `len`, `is_empty`, `front`, `back`, `iter().count()` and `iter().last()`.
-    Ends { kind: Kind, list: u8 },
-    /// `iter`, consumed from both ends, then its `len`.
-    Iter {
-        kind: Kind,
-        list: u8,
-        front: u8,
-        back: u8,
-    },
-    /// Takes the list out (a new one replaces the only list) and consumes it with `into_iter`
-    /// from both ends, dropping each element; then its `len`, and it is dropped with the rest.
-    IntoIter {
-        kind: Kind,
-        list: u8,
-        front: u8,
-        back: u8,
-    },
-    /// `list.append(other)`; a no-op if they are the same list.
-    Append { kind: Kind, list: u8, other: u8 },
-    /// `clear`.
-    Clear { kind: Kind, list: u8 },
-    /// `take`; the new list joins the others.
-    Take { kind: Kind, list: u8 },
-    /// Drops the list (a new one replaces the only list).
-    Drop { kind: Kind, list: u8 },
-    /// A read-only cursor program: the cursor starts at `start` and runs `steps`.
-    Look {
-        kind: Kind,
-        list: u8,
-        start: Start,
-        steps: Vec<Look>,
-    },
-    /// A mutable cursor program: `donor` (unless it is `list`) is taken out to be the first spare
-    /// list, the cursor starts at `start`, runs `steps`, and is leaked with `mem::forget` if
-    /// `leak`, else dropped.
-    Edit {
-        kind: Kind,
-        list: u8,
-        donor: Option<u8>,
-        start: Start,
-        steps: Vec<Step>,
-        leak: bool,
-    },
-    /// `Link::is_linked` of a handle's element.
-    IsLinked(u8),
-    /// Drops a handle, so the lists may hold the last reference to its element.
-    Release(u8),
-    /// Arms a panic in the next op's drops (the list never clones or compares its elements).
-    Arm(PanicPlan),
-}
-
-impl Op {
-    /// The lists the op works on, if it works on lists.
-    fn kind(&self) -> Option<Kind> {
-        match self {
-            Op::Push { kind, .. }
-            | Op::Pop { kind, .. }
-            | Op::Ends { kind, .. }
-            | Op::Iter { kind, .. }
-            | Op::IntoIter { kind, .. }
-            | Op::Append { kind, .. }
-            | Op::Clear { kind, .. }
-            | Op::Take { kind, .. }
-            | Op::Drop { kind, .. }
-            | Op::Look { kind, .. }
-            | Op::Edit { kind, .. } => Some(*kind),
-            Op::IsLinked(_) | Op::Release(_) | Op::Arm(_) => None,
-        }
-    }
-}
-
-/// What an op returns.
-#[derive(Debug, PartialEq, Eq)]
-#[expect(missing_docs, reason = "the fields are described on their variant")]
-pub enum Out {
-    /// Nothing to compare.
-    Unit,
-    /// The op or step was invalid in this state, so nothing happened.
-    Skipped,
-    /// One value, or none.
-    Value(Option<u32>),
-    /// Values, in order.
-    Values(Vec<u32>),
-    /// A yes or no.
-    Flag(bool),
-    /// What `Op::Ends` reads: `len`, `is_empty`, `front`, `back`, and the `count` and `last`
-    /// of `iter`.
-    Ends {
-        len: usize,
-        is_empty: bool,
-        front: Option<u32>,
-        back: Option<u32>,
-        count: usize,
-        last: Option<u32>,
-    },
-    /// The values an iterator yielded, and its `len` afterwards.
-    Iterated { got: Vec<u32>, left: usize },
-    /// `replace_with`'s result: the old value, or the rejected one.
-    Replaced(Result<u32, u32>),
-    /// A panic by contract.
-    Panicked(PanicMessage),
-    /// The outputs of a read-only cursor program.
-    Looked(Vec<Out>),
-    /// The outputs of a mutable cursor program, each with the cursor's element after the step.
-    Edited(Vec<(Out, Option<u32>)>),
-}
-
-/// A cursor's read-only moves, as both sides offer them.
-pub trait ReadCursor {
-    /// `get`'s value.
-    fn get(&self) -> Option<u32>;
-    /// `is_null`.
-    fn is_null(&self) -> bool;
-    /// `move_next`.
-    fn move_next(&mut self);
-    /// `move_prev`.
-    fn move_prev(&mut self);
-    /// `peek_next`'s value.
-    fn peek_next(&self) -> Option<u32>;
-    /// `peek_prev`'s value.
-    fn peek_prev(&self) -> Option<u32>;
-}
-
-/// A mutable cursor's operations, as both sides offer them.
-pub trait EditCursor: ReadCursor {
-    /// What the list holds.
-    type Elem: Element;
-    /// The list type, for splices and splits.
-    type List: List<Elem = Self::Elem>;
-    /// The read-only view `as_cursor` gives.
-    type View<'b>: ReadCursor
-    where
-        Self: 'b;
-    /// `as_cursor`.
-    fn as_cursor(&self) -> Self::View<'_>;
-    /// `remove`.
-    fn remove(&mut self) -> Option<Self::Elem>;
-    /// `replace_with`.
-    fn replace_with(&mut self, elem: Self::Elem) -> Result<Self::Elem, Self::Elem>;
-    /// `insert_before`.
-    fn insert_before(&mut self, elem: Self::Elem);
-    /// `insert_after`.
-    fn insert_after(&mut self, elem: Self::Elem);
-    /// `splice_before`.
-    fn splice_before(&mut self, list: Self::List);
-    /// `splice_after`.
-    fn splice_after(&mut self, list: Self::List);
-    /// `split_before`.
-    fn split_before(&mut self) -> Self::List;
-    /// `split_after`.
-    fn split_after(&mut self) -> Self::List;
-}
-
-/// A list's operations, as both sides offer them.
-pub trait List: Default {
-    /// What the list holds.
-    type Elem: Element;
-    /// Its read-only cursor.
-    type Cur<'a>: ReadCursor
-    where
-        Self: 'a;
-    /// Its mutable cursor.
-    type CurMut<'a>: EditCursor<Elem = Self::Elem, List = Self>
-    where
-        Self: 'a;
-    /// `len`.
-    fn len(&self) -> usize;
-    /// `is_empty`.
-    fn is_empty(&self) -> bool;
-    /// `front`'s value.
-    fn front_value(&self) -> Option<u32>;
-    /// `back`'s value.
-    fn back_value(&self) -> Option<u32>;
-    /// `iter().count()` and the value of `iter().last()`, which the list implements itself.
-    fn count_last(&self) -> (usize, Option<u32>);
-    /// `push_front`.
-    fn push_front(&mut self, elem: Self::Elem);
-    /// `push_back`.
-    fn push_back(&mut self, elem: Self::Elem);
-    /// `pop_front`.
-    fn pop_front(&mut self) -> Option<Self::Elem>;
-    /// `pop_back`.
-    fn pop_back(&mut self) -> Option<Self::Elem>;
-    /// `append`.
-    fn append(&mut self, other: &mut Self);
-    /// `clear`.
-    fn clear(&mut self);
-    /// `take`.
-    fn take(&mut self) -> Self;
-    /// `iter`, as values.
-    fn values(&self) -> impl DoubleEndedIterator<Item = u32> + ExactSizeIterator;
-    /// `into_iter`.
-    fn into_elems(self) -> impl DoubleEndedIterator<Item = Self::Elem> + ExactSizeIterator;
-    /// A read-only cursor at `start`.
-    fn cursor_at(&self, start: Start) -> Self::Cur<'_>;
-    /// A mutable cursor at `start`.
-    fn cursor_mut_at(&mut self, start: Start) -> Self::CurMut<'_>;
-    /// `check_invariants` (nothing for the model).
-    fn check(&self);
-}
-
-// ----- the subject ----------------------------------------------------------------------------
-
-/// A pointer to the element at `at` (modulo the length) of `list`, made from the reference its
-/// `iter` yields; `None` if the list is empty.
-fn element_ptr<A: Adapter>(list: &LinkedList<A>, at: u8) -> Option<*const A::Value> {
-    let len = list.len();
-    if len == 0 {
-        return None;
-    }
-    list.iter().nth(usize::from(at) % len).map(ptr::from_ref)
-}
-
-/// The read-only moves of a subject cursor, the same for both cursor types.
-macro_rules! subject_read_cursor {
-    ($cursor:ident) => {
-        impl<A: Adapter<Value = Node>> ReadCursor for $cursor<'_, A> {
-            fn get(&self) -> Option<u32> {
-                $cursor::get(self).map(|node| *node.value)
-            }
-
-            fn is_null(&self) -> bool {
-                $cursor::is_null(self)
-            }
-
-            fn move_next(&mut self) {
-                $cursor::move_next(self);
-            }
-
-            fn move_prev(&mut self) {
-                $cursor::move_prev(self);
-            }
-
-            fn peek_next(&self) -> Option<u32> {
-                $cursor::peek_next(self).map(|node| *node.value)
-            }
-
-            fn peek_prev(&self) -> Option<u32> {
-                $cursor::peek_prev(self).map(|node| *node.value)
-            }
-        }
-    };
-}
-subject_read_cursor!(Cursor);
-subject_read_cursor!(CursorMut);
-
-impl<A> EditCursor for CursorMut<'_, A>
-where
-    A: Adapter<Value = Node, Pointer: Element>,
-{
-    type Elem = A::Pointer;
-    type List = LinkedList<A>;
-    type View<'b>
-        = Cursor<'b, A>
-    where
-        Self: 'b;
-
-    fn as_cursor(&self) -> Cursor<'_, A> {
-        CursorMut::as_cursor(self)
-    }
-
-    fn remove(&mut self) -> Option<A::Pointer> {
-        CursorMut::remove(self)
-    }
-
-    fn replace_with(&mut self, elem: A::Pointer) -> Result<A::Pointer, A::Pointer> {
-        CursorMut::replace_with(self, elem)
-    }
-
-    fn insert_before(&mut self, elem: A::Pointer) {
-        CursorMut::insert_before(self, elem);
-    }
-
-    fn insert_after(&mut self, elem: A::Pointer) {
-        CursorMut::insert_after(self, elem);
-    }
-
-    fn splice_before(&mut self, list: LinkedList<A>) {
-        CursorMut::splice_before(self, list);
-    }
-
-    fn splice_after(&mut self, list: LinkedList<A>) {
-        CursorMut::splice_after(self, list);
-    }
-
-    fn split_before(&mut self) -> LinkedList<A> {
-        CursorMut::split_before(self)
-    }
-
-    fn split_after(&mut self) -> LinkedList<A> {
-        CursorMut::split_after(self)
-    }
-}
-
-impl<A> List for LinkedList<A>
-where
-    A: Adapter<Value = Node, Pointer: Element>,
-{
-    type Elem = A::Pointer;
-    type Cur<'a>
-        = Cursor<'a, A>
-    where
-        Self: 'a;
-    type CurMut<'a>
-        = CursorMut<'a, A>
-    where
-        Self: 'a;
-
-    fn len(&self) -> usize {
-        LinkedList::len(self)
-    }
-
-    fn is_empty(&self) -> bool {
-        LinkedList::is_empty(self)
-    }
-
-    fn front_value(&self) -> Option<u32> {
-        self.front().map(|node| *node.value)
-    }
-
-    fn back_value(&self) -> Option<u32> {
-        self.back().map(|node| *node.value)
-    }
-
-    fn count_last(&self) -> (usize, Option<u32>) {
-        let last = self.iter().last().map(|node| *node.value);
-        (self.iter().count(), last)
-    }
-
-    fn push_front(&mut self, elem: A::Pointer) {
-        LinkedList::push_front(self, elem);
-    }
-
-    fn push_back(&mut self, elem: A::Pointer) {
-        LinkedList::push_back(self, elem);
-    }
-
-    fn pop_front(&mut self) -> Option<A::Pointer> {
-        LinkedList::pop_front(self)
-    }
-
-    fn pop_back(&mut self) -> Option<A::Pointer> {
-        LinkedList::pop_back(self)
-    }
-
-    fn append(&mut self, other: &mut Self) {
-        LinkedList::append(self, other);
-    }
-
-    fn clear(&mut self) {
-        LinkedList::clear(self);
-    }
-
-    fn take(&mut self) -> Self {
-        LinkedList::take(self)
-    }
-
-    fn values(&self) -> impl DoubleEndedIterator<Item = u32> + ExactSizeIterator {
-        self.iter().map(|node| *node.value)
-    }
-
-    fn into_elems(self) -> impl DoubleEndedIterator<Item = A::Pointer> + ExactSizeIterator {
-        self.into_iter()
-    }
-
-    fn cursor_at(&self, start: Start) -> Cursor<'_, A> {
-        match start {
-            Start::Null => self.cursor(),
-            Start::Front => self.cursor_front(),
-            Start::Back => self.cursor_back(),
-            Start::At(at) => match element_ptr(self, at) {
-                // SAFETY: `ptr` was made from a reference to an element that `self.iter()` just
-                // yielded, so it points to an element linked into `self`, and allows reads.
-                Some(ptr) => unsafe { self.cursor_from_ptr(ptr) },
-                None => self.cursor(),
-            },
-        }
-    }
-
-    fn cursor_mut_at(&mut self, start: Start) -> CursorMut<'_, A> {
-        match start {
-            Start::Null => self.cursor_mut(),
-            Start::Front => self.cursor_front_mut(),
-            Start::Back => self.cursor_back_mut(),
-            Start::At(at) => match element_ptr(self, at) {
-                // SAFETY: `ptr` was made from a reference to an element that `self.iter()` just
-                // yielded, so it points to an element linked into `self`, and allows reads.
-                Some(ptr) => unsafe { self.cursor_mut_from_ptr(ptr) },
-                None => self.cursor_mut(),
-            },
-        }
-    }
-
-    fn check(&self) {
-        self.check_invariants();
-    }
-}
-
-// ----- the model ------------------------------------------------------------------------------
-
-/// The position of a model cursor starting at `start` in a list of `len` elements.
-fn start_index(start: Start, len: usize) -> Option<usize> {
-    match start {
-        Start::Null => None,
-        Start::Front => (len > 0).then_some(0),
-        Start::Back => len.checked_sub(1),
-        Start::At(at) => (len > 0).then(|| usize::from(at) % len),
-    }
-}
-
-/// The position after `at` in a ring of `len` elements and the null position.
-fn ring_next(at: Option<usize>, len: usize) -> Option<usize> {
-    match at {
-        None => (len > 0).then_some(0),
-        Some(i) => (i + 1 < len).then_some(i + 1),
-    }
-}
-
-/// The position before `at` in a ring of `len` elements and the null position.
-fn ring_prev(at: Option<usize>, len: usize) -> Option<usize> {
-    match at {
-        None => len.checked_sub(1),
-        Some(i) => i.checked_sub(1),
-    }
-}
-
-/// Moves the elements of `other` into `list` so that the first of them is at `at`.
-fn splice_at<S>(list: &mut VecDeque<S>, at: usize, mut other: VecDeque<S>) {
-    let mut tail = list.split_off(at);
-    list.append(&mut other);
-    list.append(&mut tail);
-}
-
-/// The model's read-only cursor: a list and a position (`None` is null).
-#[derive(Debug)]
-pub struct At<'a, S> {
-    list: &'a VecDeque<S>,
-    at: Option<usize>,
-}
-
-/// The model's mutable cursor: a list and a position (`None` is null).
-#[derive(Debug)]
-pub struct AtMut<'a, S> {
-    list: &'a mut VecDeque<S>,
-    at: Option<usize>,
-}
-
-/// The read-only moves of a model cursor, the same for both kinds.
-macro_rules! model_read_cursor {
-    ($cursor:ident) => {
-        impl<S: Stored> ReadCursor for $cursor<'_, S> {
-            fn get(&self) -> Option<u32> {
-                self.at.map(|i| self.list[i].value())
-            }
-
-            fn is_null(&self) -> bool {
-                self.at.is_none()
-            }
-
-            fn move_next(&mut self) {
-                self.at = ring_next(self.at, self.list.len());
-            }
-
-            fn move_prev(&mut self) {
-                self.at = ring_prev(self.at, self.list.len());
-            }
-
-            fn peek_next(&self) -> Option<u32> {
-                ring_next(self.at, self.list.len()).map(|i| self.list[i].value())
-            }
-
-            fn peek_prev(&self) -> Option<u32> {
-                ring_prev(self.at, self.list.len()).map(|i| self.list[i].value())
-            }
-        }
-    };
-}
-model_read_cursor!(At);
-model_read_cursor!(AtMut);
-
-impl<S: Stored> EditCursor for AtMut<'_, S> {
-    type Elem = S::Elem;
-    type List = VecDeque<S>;
-    type View<'b>
-        = At<'b, S>
-    where
-        Self: 'b;
-
-    fn as_cursor(&self) -> At<'_, S> {
-        At {
-            list: self.list,
-            at: self.at,
-        }
-    }
-
-    fn remove(&mut self) -> Option<S::Elem> {
-        let i = self.at?;
-        let removed = self.list.remove(i).expect("the cursor is at an element");
-        // The cursor moves to the next element, which is now at `i`, or to null.
-        self.at = (i < self.list.len()).then_some(i);
-        Some(removed.unlink())
-    }
-
-    fn replace_with(&mut self, elem: S::Elem) -> Result<S::Elem, S::Elem> {
-        let Some(i) = self.at else { return Err(elem) };
-        let new = S::link(elem);
-        Ok(mem::replace(&mut self.list[i], new).unlink())
-    }
-
-    fn insert_before(&mut self, elem: S::Elem) {
-        let new = S::link(elem);
-        match self.at {
-            None => self.list.push_back(new),
-            Some(i) => {
-                self.list.insert(i, new);
-                self.at = Some(i + 1);
-            }
-        }
-    }
-
-    fn insert_after(&mut self, elem: S::Elem) {
-        let new = S::link(elem);
-        match self.at {
-            None => self.list.push_front(new),
-            Some(i) => self.list.insert(i + 1, new),
-        }
-    }
-
-    fn splice_before(&mut self, list: VecDeque<S>) {
-        let moved = list.len();
-        match self.at {
-            None => splice_at(self.list, self.list.len(), list),
-            Some(i) => {
-                splice_at(self.list, i, list);
-                self.at = Some(i + moved);
-            }
-        }
-    }
-
-    fn splice_after(&mut self, list: VecDeque<S>) {
-        let at = self.at.map_or(0, |i| i + 1);
-        splice_at(self.list, at, list);
-    }
-
-    fn split_before(&mut self) -> VecDeque<S> {
-        match self.at {
-            None => mem::take(self.list),
-            Some(i) => {
-                let rest = self.list.split_off(i);
-                self.at = Some(0);
-                mem::replace(self.list, rest)
-            }
-        }
-    }
-
-    fn split_after(&mut self) -> VecDeque<S> {
-        match self.at {
-            None => mem::take(self.list),
-            Some(i) => self.list.split_off(i + 1),
-        }
-    }
-}
-
-impl<S: Stored> List for VecDeque<S> {
-    type Elem = S::Elem;
-    type Cur<'a>
-        = At<'a, S>
-    where
-        Self: 'a;
-    type CurMut<'a>
-        = AtMut<'a, S>
-    where
-        Self: 'a;
-
-    fn len(&self) -> usize {
-        VecDeque::len(self)
-    }
-
-    fn is_empty(&self) -> bool {
-        VecDeque::is_empty(self)
-    }
-
-    fn front_value(&self) -> Option<u32> {
-        self.front().map(S::value)
-    }
-
-    fn back_value(&self) -> Option<u32> {
-        self.back().map(S::value)
-    }
-
-    fn count_last(&self) -> (usize, Option<u32>) {
-        (self.iter().count(), self.iter().last().map(S::value))
-    }
-
-    fn push_front(&mut self, elem: S::Elem) {
-        VecDeque::push_front(self, S::link(elem));
-    }
-
-    fn push_back(&mut self, elem: S::Elem) {
-        VecDeque::push_back(self, S::link(elem));
-    }
-
-    fn pop_front(&mut self) -> Option<S::Elem> {
-        VecDeque::pop_front(self).map(S::unlink)
-    }
-
-    fn pop_back(&mut self) -> Option<S::Elem> {
-        VecDeque::pop_back(self).map(S::unlink)
-    }
-
-    fn append(&mut self, other: &mut Self) {
-        VecDeque::append(self, other);
-    }
-
-    fn clear(&mut self) {
-        VecDeque::clear(self);
-    }
-
-    fn take(&mut self) -> Self {
-        mem::take(self)
-    }
-
-    fn values(&self) -> impl DoubleEndedIterator<Item = u32> + ExactSizeIterator {
-        self.iter().map(S::value)
-    }
-
-    fn into_elems(self) -> impl DoubleEndedIterator<Item = S::Elem> + ExactSizeIterator {
-        self.into_iter().map(S::unlink)
-    }
-
-    fn cursor_at(&self, start: Start) -> At<'_, S> {
-        At {
-            at: start_index(start, self.len()),
-            list: self,
-        }
-    }
-
-    fn cursor_mut_at(&mut self, start: Start) -> AtMut<'_, S> {
-        AtMut {
-            at: start_index(start, self.len()),
-            list: self,
-        }
-    }
-
-    fn check(&self) {}
-}
-
-// ----- one generic apply ----------------------------------------------------------------------
-
-/// Makes the element an insertion names, or `None` if it names none (outside a cursor program,
-/// `kept` is empty).
-type Make<'m, E> = dyn FnMut(New) -> Option<E> + 'm;
-
-/// The lists and handles of one side: the subject's `LinkedList`s or the model's `VecDeque`s.
-#[derive(Debug)]
-pub struct Lists<B, R: List> {
-    boxed: Vec<B>,
-    shared: Vec<R>,
-    /// Handles to every shared element made, until `Release`d.
-    handles: Handles<R::Elem>,
-}
-
-impl<B: List, R: List> Lists<B, R> {
-    fn new(new_boxed: fn() -> B, new_shared: fn() -> R) -> Self {
+impl<L: Default> Default for Lists<L> {
+    fn default() -> Self {
         Lists {
-            boxed: (0..INITIAL_LISTS).map(|_| new_boxed()).collect(),
-            shared: (0..INITIAL_LISTS).map(|_| new_shared()).collect(),
+            lists: vec![L::default(), L::default()],
             handles: Handles::new(),
         }
     }
 }
 
-/// The list `i` names among `n` (there is always at least one).
-fn pick(i: u8, n: usize) -> usize {
-    usize::from(i) % n
+fn value(node: &Node) -> u32 {
+    *node.value
 }
 
-/// Two different lists of `lists`, mutably.
-fn pair_mut<L>(lists: &mut [L], i: usize, j: usize) -> (&mut L, &mut L) {
-    debug_assert_ne!(i, j, "pair_mut of one list");
-    if i < j {
-        let (low, high) = lists.split_at_mut(j);
-        (&mut low[i], &mut high[0])
-    } else {
-        let (low, high) = lists.split_at_mut(i);
-        (&mut high[0], &mut low[j])
+/// The element `new` names (see [`New`]), if any.
+fn make(new: New, handles: &mut Handles<Rc<Node>>, kept: &mut Vec<Rc<Node>>) -> Option<Rc<Node>> {
+    let node = |v| {
+        Rc::new(Node {
+            link: Link::new(),
+            value: Tracked::new(v),
+        })
+    };
+    match new {
+        New::Value(v) => Some(node(v)),
+        New::Shared(v) => Some(node(v)).inspect(|n| handles.push(Rc::clone(n))),
+        New::Handle(i) => handles.get(i).cloned(),
+        New::Kept => kept.pop(),
     }
 }
 
-/// Takes list `i` out of `lists`; the only list is replaced by a new one instead.
+/// `insert(elem)`, which panics by contract if `elem` is already linked.
+fn insert<L: List>(elem: Option<Rc<Node>>, insert: impl FnOnce(Rc<Node>)) -> Out<u32> {
+    elem.map_or(Out::Unit, |e| {
+        panics_if(L::is_linked(&e), || insert(e)).into()
+    })
+}
+
+/// The value of an element a cursor gave back, which is then kept if `keep`, else dropped.
+fn settle(elem: Rc<Node>, keep: bool, kept: &mut Vec<Rc<Node>>) -> Out<u32> {
+    let out = Some(value(&elem)).into();
+    if keep {
+        kept.push(elem);
+    }
+    out
+}
+
+/// For [`Start::At`] in a list that is not empty, a pointer to the element it names, made from a
+/// reference `iter` gave.
+fn at_ptr<L: List>(list: &L, start: Start) -> Option<*const Node> {
+    let Start::At(at) = start else { return None };
+    let at = usize::from(at) % list.len().max(1);
+    list.iter().nth(at).map(ptr::from_ref)
+}
+
+/// `$run(cursor)`, for a cursor made at `$start` by the constructors named.
+macro_rules! at_start {
+    ($list:expr, $start:expr, [$null:ident, $front:ident, $back:ident, $from_ptr:ident], $run:expr) => {
+        match ($start, at_ptr(&*$list, $start)) {
+            (Start::Front, _) => $run($list.$front()),
+            (Start::Back, _) => $run($list.$back()),
+            // SAFETY: `ptr` was made from a reference to an element that the list's `iter` just
+            // yielded, so it points to an element of this list.
+            (_, Some(ptr)) => $run(unsafe { $list.$from_ptr(ptr) }),
+            (Start::Null | Start::At(_), None) => $run($list.$null()),
+        }
+    };
+}
+
+/// One read-only step: the cursor's element after a move, what a peek sees, or `is_null`.
+fn look(cursor: &mut impl View, look: Look) -> Out<u32> {
+    match look {
+        Look::MoveNext => cursor.move_next(),
+        Look::MovePrev => cursor.move_prev(),
+        Look::IsNull => return cursor.is_null().into(),
+        Look::PeekNext | Look::PeekPrev | Look::Get => {}
+    }
+    let seen = match look {
+        Look::PeekNext => cursor.peek_next(),
+        Look::PeekPrev => cursor.peek_prev(),
+        _ => cursor.get(),
+    };
+    seen.map(value).into()
+}
+
+fn looks(mut cursor: impl View, steps: &[Look], out: &mut Vec<Out<u32>>) {
+    out.extend(steps.iter().take(MAX_STEPS).map(|&l| look(&mut cursor, l)));
+}
+
+/// A mutable cursor program (see [`Op::Edit`]) on a cursor made before; `spares` holds the
+/// donor list, if any, and goes back to `lists`.
+fn edit<C: Edit>(
+    mut cursor: C,
+    steps: &[Step],
+    leak: bool,
+    handles: &mut Handles<Rc<Node>>,
+    mut spares: Vec<C::Spare>,
+) -> (Vec<Out<u32>>, Vec<C::Spare>) {
+    let (mut out, mut kept) = (Vec::new(), Vec::new());
+    for step in steps.iter().take(MAX_STEPS) {
+        let mut elem = |new| make(new, handles, &mut kept);
+        match step {
+            Step::Look(l) => out.push(look(&mut cursor, *l)),
+            Step::View(steps) => looks(cursor.as_cursor(), steps, &mut out),
+            Step::Remove { keep } => match cursor.remove() {
+                Some(e) => out.push(settle(e, *keep, &mut kept)),
+                None => out.push(Out::Unit),
+            },
+            Step::Replace { with, keep } => match elem(*with) {
+                Some(e) => {
+                    let linked = C::Spare::is_linked(&e) && !cursor.is_null();
+                    match panics_if(linked, || cursor.replace_with(e)) {
+                        Ok(Ok(e)) => out.extend([true.into(), settle(e, *keep, &mut kept)]),
+                        Ok(Err(e)) => out.extend([false.into(), settle(e, *keep, &mut kept)]),
+                        Err(panic) => out.push(Out::Panicked(panic)),
+                    }
+                }
+                None => out.push(Out::Unit),
+            },
+            Step::InsertBefore(new) => {
+                out.push(insert::<C::Spare>(elem(*new), |e| cursor.insert_before(e)));
+            }
+            Step::InsertAfter(new) => {
+                out.push(insert::<C::Spare>(elem(*new), |e| cursor.insert_after(e)));
+            }
+            Step::SpliceBefore => cursor.splice_before(spares.pop().unwrap_or_default()),
+            Step::SpliceAfter => cursor.splice_after(spares.pop().unwrap_or_default()),
+            Step::SplitBefore | Step::SplitAfter => {
+                let part = match step {
+                    Step::SplitBefore => cursor.split_before(),
+                    _ => cursor.split_after(),
+                };
+                out.push(Out::values(part.iter().map(value)));
+                spares.push(part);
+            }
+            Step::DropSpare => drop(spares.pop()),
+        }
+        out.push(cursor.get().map(value).into());
+    }
+    if leak {
+        mem::forget(cursor);
+    }
+    drop(kept);
+    (out, spares)
+}
+
+/// Takes list `i` out; the only list is replaced by a new one instead.
 fn remove_list<L: List>(lists: &mut Vec<L>, i: usize) -> L {
     if lists.len() > 1 {
         lists.remove(i)
     } else {
-        mem::take(&mut lists[i])
+        lists[i].take()
     }
 }
 
-/// Adds a list to `lists`, or drops it if there are enough.
-fn add_list<L: List>(lists: &mut Vec<L>, list: L) {
-    if lists.len() < MAX_LISTS {
-        lists.push(list);
-    } else {
-        drop(list);
-    }
-}
-
-/// The value of an element that leaves the lists, which is then dropped.
-fn release<E: Element>(elem: E) -> u32 {
-    let value = elem.value();
-    drop(elem);
-    value
-}
-
-/// The value of an element a cursor gave back, which is then kept or dropped.
-fn settle<E: Element>(elem: E, keep: bool, kept: &mut Vec<E>) -> u32 {
-    let value = elem.value();
-    if keep {
-        kept.push(elem);
-    } else {
-        drop(elem);
-    }
-    value
-}
-
-/// Runs `f`, which may panic by contract (an element already linked), as an output.
-fn unit_or_panic(f: impl FnOnce()) -> Out {
-    expect_panic(f).map_or_else(Out::Panicked, |()| Out::Unit)
-}
-
-fn look<C: ReadCursor>(cursor: &mut C, look: Look) -> Out {
-    match look {
-        Look::MoveNext => {
-            cursor.move_next();
-            Out::Value(cursor.get())
-        }
-        Look::MovePrev => {
-            cursor.move_prev();
-            Out::Value(cursor.get())
-        }
-        Look::PeekNext => Out::Value(cursor.peek_next()),
-        Look::PeekPrev => Out::Value(cursor.peek_prev()),
-        Look::Get => Out::Value(cursor.get()),
-        Look::IsNull => Out::Flag(cursor.is_null()),
-    }
-}
-
-fn looks<C: ReadCursor>(cursor: &mut C, steps: &[Look]) -> Out {
-    Out::Looked(
-        steps
-            .iter()
-            .take(MAX_STEPS)
-            .map(|&step| look(cursor, step))
-            .collect(),
-    )
-}
-
-/// One step of a mutable cursor program.
-fn edit_step<C: EditCursor>(
-    cursor: &mut C,
-    step: &Step,
-    spares: &mut Vec<C::List>,
-    kept: &mut Vec<C::Elem>,
-    make: &mut Make<'_, C::Elem>,
-) -> Out {
-    let mut fresh = |new: New, kept: &mut Vec<C::Elem>| match new {
-        New::Kept => kept.pop(),
-        other => make(other),
-    };
-    match step {
-        Step::Look(step) => look(cursor, *step),
-        Step::View(steps) => looks(&mut cursor.as_cursor(), steps),
-        Step::Remove { keep } => Out::Value(cursor.remove().map(|e| settle(e, *keep, kept))),
-        Step::Replace { with, keep } => {
-            let Some(elem) = fresh(*with, kept) else {
-                return Out::Skipped;
-            };
-            match expect_panic(|| cursor.replace_with(elem)) {
-                Ok(Ok(old)) => Out::Replaced(Ok(settle(old, *keep, kept))),
-                Ok(Err(back)) => Out::Replaced(Err(settle(back, *keep, kept))),
-                Err(panic) => Out::Panicked(panic),
-            }
-        }
-        Step::InsertBefore(new) => match fresh(*new, kept) {
-            Some(elem) => unit_or_panic(|| cursor.insert_before(elem)),
-            None => Out::Skipped,
-        },
-        Step::InsertAfter(new) => match fresh(*new, kept) {
-            Some(elem) => unit_or_panic(|| cursor.insert_after(elem)),
-            None => Out::Skipped,
-        },
-        Step::SpliceBefore => {
-            cursor.splice_before(spares.pop().unwrap_or_default());
-            Out::Unit
-        }
-        Step::SpliceAfter => {
-            cursor.splice_after(spares.pop().unwrap_or_default());
-            Out::Unit
-        }
-        Step::SplitBefore | Step::SplitAfter => {
-            let part = if matches!(step, Step::SplitBefore) {
-                cursor.split_before()
-            } else {
-                cursor.split_after()
-            };
-            let values = part.values().collect();
-            spares.push(part);
-            Out::Values(values)
-        }
-        Step::DropSpare => spares.pop().map_or(Out::Skipped, |spare| {
-            drop(spare);
-            Out::Unit
-        }),
-    }
-}
-
-/// A mutable cursor program on `lists[list]`.
-fn edit<L: List>(
-    lists: &mut Vec<L>,
-    list: u8,
-    donor: Option<u8>,
-    start: Start,
-    steps: &[Step],
-    leak: bool,
-    make: &mut Make<'_, L::Elem>,
-) -> Out {
-    let mut at = pick(list, lists.len());
-    let mut spares = Vec::new();
-    if let Some(donor) = donor.map(|d| pick(d, lists.len())).filter(|&d| d != at) {
-        spares.push(lists.remove(donor));
-        if donor < at {
-            at -= 1;
-        }
-    }
-    let mut kept = Vec::new();
-    let mut cursor = lists[at].cursor_mut_at(start);
-    let seen = steps
-        .iter()
-        .take(MAX_STEPS)
-        .map(|step| {
-            let out = edit_step(&mut cursor, step, &mut spares, &mut kept, make);
-            (out, cursor.get())
-        })
-        .collect();
-    if leak {
-        mem::forget(cursor);
-    } else {
-        drop(cursor);
-    }
-    drop(kept);
-    for spare in spares {
-        add_list(lists, spare);
-    }
-    Out::Edited(seen)
-}
-
-/// Applies `op` to the lists of one kind.
-fn apply_list<L: List>(lists: &mut Vec<L>, op: &Op, make: &mut Make<'_, L::Elem>) -> Out {
+/// Applies `op` to one side.
+fn apply<L: List>(side: &mut Lists<L>, op: &Op) -> Vec<Out<u32>> {
+    let Lists { lists, handles } = side;
     let n = lists.len();
+    let pick = |i: &u8| usize::from(*i) % n;
+    let one = |out: Out<u32>| vec![out];
     match op {
-        Op::Push {
-            list, front, elem, ..
-        } => {
-            let Some(elem) = make(*elem) else {
-                return Out::Skipped;
-            };
-            let list = &mut lists[pick(*list, n)];
-            unit_or_panic(|| {
-                if *front {
-                    list.push_front(elem);
-                } else {
-                    list.push_back(elem);
-                }
-            })
+        Op::Push { list, front, elem } => {
+            let list = &mut lists[pick(list)];
+            one(insert::<L>(
+                make(*elem, handles, &mut Vec::new()),
+                |e| match front {
+                    true => list.push_front(e),
+                    false => list.push_back(e),
+                },
+            ))
         }
-        Op::Pop { list, front, .. } => {
-            let list = &mut lists[pick(*list, n)];
+        Op::Pop { list, front } => {
+            let list = &mut lists[pick(list)];
             let elem = if *front {
                 list.pop_front()
             } else {
                 list.pop_back()
             };
-            Out::Value(elem.map(release))
+            one(elem.as_deref().map(value).into())
         }
-        Op::Ends { list, .. } => {
-            let list = &lists[pick(*list, n)];
-            let (count, last) = list.count_last();
-            Out::Ends {
-                len: list.len(),
-                is_empty: list.is_empty(),
-                front: list.front_value(),
-                back: list.back_value(),
+        Op::Ends { list } => {
+            let l = &lists[pick(list)];
+            let v = |e: Option<&Node>| e.map(value).into();
+            let (count, last) = (l.iter().count().into(), v(l.iter().last()));
+            vec![
+                l.len().into(),
+                l.is_empty().into(),
+                v(l.front()),
+                v(l.back()),
                 count,
                 last,
-            }
+            ]
         }
-        Op::Iter {
-            list, front, back, ..
-        } => {
-            let mut iter = lists[pick(*list, n)].values();
-            let mut got: Vec<u32> = iter.by_ref().take(usize::from(*front)).collect();
-            got.extend(iter.by_ref().rev().take(usize::from(*back)));
-            Out::Iterated {
-                got,
-                left: iter.len(),
-            }
+        Op::Iter { list, front, back } => {
+            let mut iter = lists[pick(list)].iter();
+            let got = lockstep::take_ends(&mut iter, (*front).into(), (*back).into());
+            vec![Out::values(got.into_iter().map(value)), iter.len().into()]
         }
-        Op::IntoIter {
-            list, front, back, ..
-        } => {
-            let mut iter = remove_list(lists, pick(*list, n)).into_elems();
+        Op::IntoIter { list, front, back } => {
+            let mut iter = remove_list(lists, pick(list)).into_iter();
             let mut got: Vec<u32> = iter
                 .by_ref()
-                .take(usize::from(*front))
-                .map(release)
+                .take((*front).into())
+                .map(|e| value(&e))
                 .collect();
-            got.extend(iter.by_ref().rev().take(usize::from(*back)).map(release));
-            let left = iter.len();
-            drop(iter);
-            Out::Iterated { got, left }
+            got.extend(iter.by_ref().rev().take((*back).into()).map(|e| value(&e)));
+            vec![got.into(), iter.len().into()]
         }
-        Op::Append { list, other, .. } => {
-            let (list, other) = (pick(*list, n), pick(*other, n));
-            if list == other {
-                return Out::Skipped;
+        Op::Append { list, other } if pick(list) != pick(other) => {
+            let mut taken = mem::take(&mut lists[pick(other)]);
+            lists[pick(list)].append(&mut taken);
+            lists[pick(other)] = taken;
+            one(Out::Unit)
+        }
+        Op::Append { .. } => one(Out::Unit),
+        Op::Clear { list } => one(lists[pick(list)].clear().into()),
+        Op::Take { list } => {
+            let taken = lists[pick(list)].take();
+            if n < MAX_LISTS {
+                lists.push(taken);
             }
-            let (list, other) = pair_mut(lists, list, other);
-            list.append(other);
-            Out::Unit
+            one(Out::Unit)
         }
-        Op::Clear { list, .. } => {
-            lists[pick(*list, n)].clear();
-            Out::Unit
+        Op::Drop { list } => one(drop(remove_list(lists, pick(list))).into()),
+        Op::Look { list, start, steps } => {
+            let (list, mut out) = (&lists[pick(list)], Vec::new());
+            at_start!(
+                list,
+                *start,
+                [cursor, cursor_front, cursor_back, cursor_from_ptr],
+                |cursor| looks(cursor, steps, &mut out)
+            );
+            out
         }
-        Op::Take { list, .. } => {
-            let taken = lists[pick(*list, n)].take();
-            add_list(lists, taken);
-            Out::Unit
-        }
-        Op::Drop { list, .. } => {
-            drop(remove_list(lists, pick(*list, n)));
-            Out::Unit
-        }
-        Op::Look {
-            list, start, steps, ..
-        } => looks(&mut lists[pick(*list, n)].cursor_at(*start), steps),
         Op::Edit {
             list,
             donor,
             start,
             steps,
             leak,
-            ..
-        } => edit(lists, *list, *donor, *start, steps, *leak, make),
-        Op::IsLinked(_) | Op::Release(_) | Op::Arm(_) => {
-            unreachable!("{op:?} is applied by `apply`")
-        }
-    }
-}
-
-/// Applies `op` to one side.
-fn apply<B: List, R: List<Elem: SharedElement>>(side: &mut Lists<B, R>, op: &Op) -> Out {
-    match op.kind() {
-        Some(Kind::Boxed) => apply_list(&mut side.boxed, op, &mut |new| match new {
-            New::Value(value) => Some(B::Elem::new(value)),
-            New::Handle(_) | New::Kept => None,
-        }),
-        Some(Kind::Shared) => {
-            let handles = &mut side.handles;
-            apply_list(&mut side.shared, op, &mut |new| match new {
-                New::Value(value) => {
-                    let elem = R::Elem::new(value);
-                    handles.push(elem.clone());
-                    Some(elem)
-                }
-                New::Handle(i) => handles.get(i).cloned(),
-                New::Kept => None,
-            })
-        }
-        None => match op {
-            Op::IsLinked(i) => side
-                .handles
-                .get(*i)
-                .map_or(Out::Skipped, |handle| Out::Flag(handle.is_linked())),
-            Op::Release(i) => side.handles.take(*i).map_or(Out::Skipped, |handle| {
-                drop(handle);
-                Out::Unit
-            }),
-            Op::Arm(plan) => {
-                lockstep::arm(*plan);
-                Out::Unit
+        } => {
+            let mut at = pick(list);
+            let mut spares = Vec::new();
+            if let Some(d) = donor.as_ref().map(pick).filter(|&d| d != at) {
+                spares.push(lists.remove(d));
+                at -= usize::from(d < at);
             }
-            _ => unreachable!("{op:?} works on lists"),
-        },
+            let list = &mut lists[at];
+            let (out, spares) = at_start!(
+                list,
+                *start,
+                [
+                    cursor_mut,
+                    cursor_front_mut,
+                    cursor_back_mut,
+                    cursor_mut_from_ptr
+                ],
+                |cursor| edit(cursor, steps, *leak, handles, spares)
+            );
+            for spare in spares {
+                if lists.len() < MAX_LISTS {
+                    lists.push(spare);
+                }
+            }
+            out
+        }
+        Op::IsLinked(i) => one(handles
+            .get(*i)
+            .map_or(Out::Unit, |h| L::is_linked(h).into())),
+        Op::Release(i) => one(drop(handles.take(*i)).into()),
+        Op::Arm(plan) => one(lockstep::arm(*plan).into()),
     }
 }
 
-/// A whole side: the values of every list, in order, and each handle's value and `is_linked`.
-#[derive(Debug, PartialEq, Eq)]
-pub struct State {
-    boxed: Vec<Vec<u32>>,
-    shared: Vec<Vec<u32>>,
-    handles: Vec<(u32, bool)>,
+/// Every element of every list as (list, value, linked), then each handle's element, as
+/// (`usize::MAX`, value, linked).
+fn state<L: List>(side: &Lists<L>) -> impl Iterator<Item = (usize, u32, bool)> {
+    let lists = side.lists.iter().enumerate();
+    let handles = side.handles.live().iter().map(|h| (usize::MAX, &**h));
+    lists
+        .flat_map(|(i, list)| list.iter().map(move |node| (i, node)))
+        .chain(handles)
+        .map(|(i, node)| (i, value(node), L::is_linked(node)))
 }
 
-fn state<B: List, R: List<Elem: SharedElement>>(side: &Lists<B, R>) -> State {
-    State {
-        boxed: side.boxed.iter().map(|l| l.values().collect()).collect(),
-        shared: side.shared.iter().map(|l| l.values().collect()).collect(),
-        handles: side
-            .handles
-            .live()
-            .iter()
-            .map(|h| (h.value(), h.is_linked()))
-            .collect(),
-    }
-}
+lockstep::spec! {
+    /// The spec: `LinkedList`s of `Rc<Node>` against `ListModel`s.
+    pub struct ListSpec {
+        type Op = Op;
+        type Model = Lists<ListModel<Rc<Node>>>;
+        type Subject = Lists<LinkedList<Nodes>>;
+        type Output = Vec<Out<u32>>;
+        type Item = (usize, u32, bool);
+        apply = apply;
+        state = state;
 
-/// The spec: `LinkedList`s of `Box<Node>` and `Rc<Node>` against `VecDeque`s.
-#[derive(Debug)]
-pub struct ListSpec;
-
-impl Spec for ListSpec {
-    type Op = Op;
-    type Subject = Lists<LinkedList<BoxNodes>, LinkedList<RcNodes>>;
-    type Model = Lists<VecDeque<Tracked<u32>>, VecDeque<Held>>;
-    type Output = Out;
-    type Item = State;
-
-    fn new_model() -> Self::Model {
-        Lists::new(VecDeque::new, VecDeque::new)
-    }
-
-    fn new_subject() -> Self::Subject {
-        Lists::new(LinkedList::new, LinkedList::new)
-    }
-
-    fn apply_model(model: &mut Self::Model, op: &Op) -> Out {
-        apply(model, op)
-    }
-
-    fn apply_subject(subject: &mut Self::Subject, op: &Op) -> Out {
-        apply(subject, op)
-    }
-
-    fn check_invariants(subject: &Self::Subject) {
-        subject.boxed.iter().for_each(List::check);
-        subject.shared.iter().for_each(List::check);
-    }
-
-    fn model_state(model: &Self::Model) -> impl Iterator<Item = State> {
-        std::iter::once(state(model))
-    }
-
-    fn subject_state(subject: &Self::Subject) -> impl Iterator<Item = State> {
-        std::iter::once(state(subject))
+        fn check_invariants(subject: &Self::Subject) {
+            subject.lists.iter().for_each(LinkedList::check_invariants);
+        }
     }
 }

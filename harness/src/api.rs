@@ -52,76 +52,100 @@ macro_rules! same_api {
         $crate::same_api!(@bounds [$(#[$attr])* $vis trait $name] [] for $($rest)*);
     };
 
-    // The supertraits, token by token up to `for`; then the types.
-    (@bounds $head:tt [$($bounds:tt)*] for $($ty:ty),+ $(,)? { $($methods:tt)* }) => {
-        $crate::same_api!(@parse $head [$($bounds)*] [$($ty),+] [] $($methods)*);
+    // The supertraits, token by token up to `for`; then the types, each with the values of the
+    // associated types in brackets.
+    (@bounds $head:tt [$($bounds:tt)*]
+        for $($ty:ty $([$($assoc:tt)*])?),+ $(,)? { $($methods:tt)* }
+    ) => {
+        $crate::same_api!(@parse $head [$($bounds)*] [$({ $ty [$($($assoc)*)?] })+] [] []
+            $($methods)*);
     };
     (@bounds $head:tt [$($bounds:tt)*] $next:tt $($rest:tt)*) => {
         $crate::same_api!(@bounds $head [$($bounds)* $next] $($rest)*);
     };
 
-    // One method at a time, by its receiver: `&mut self`, `&self`, `self`, or none.
-    (@parse $head:tt $bounds:tt $tys:tt [$($done:tt)*]
-        $(#[$m:meta])* fn $f:ident $(<$($g:ident : $b:path),* $(,)?>)?
+    // An associated type, declared once; each type gives its value.
+    (@parse $head:tt $bounds:tt $tys:tt [$($types:tt)*] $done:tt
+        $(#[$m:meta])* type $n:ident $(: $b:path)?; $($rest:tt)*
+    ) => {
+        $crate::same_api!(@parse $head $bounds $tys [$($types)* $(#[$m])* type $n $(: $b)?;]
+            $done $($rest)*);
+    };
+    // One method at a time, by its receiver: `&mut self`, `&self`, `self`, or none (and `unsafe`
+    // with a borrowed receiver).
+    (@parse $head:tt $bounds:tt $tys:tt $types:tt [$($done:tt)*]
+        $(#[$m:meta])* $(unsafe $($unsafe:lifetime)?)? fn $f:ident
+        $(<$($g:ident : $b:path),* $(,)?>)?
         (&mut self $(, $a:ident : $t:ty)* $(,)?) $(-> $r:ty)?; $($rest:tt)*
     ) => {
-        $crate::same_api!(@parse $head $bounds $tys [$($done)* {
-            [$(#[$m])*] $f [$($($g: $b),*)?] [&mut self $(, $a: $t)*] [self $(, $a)*] [$(-> $r)?]
+        $crate::same_api!(@parse $head $bounds $tys $types [$($done)* {
+            [$(#[$m])*] [$(unsafe $($unsafe)?)?] $f [$($($g: $b),*)?] [&mut self $(, $a: $t)*]
+            [self $(, $a)*] [$(-> $r)?]
         }] $($rest)*);
     };
-    (@parse $head:tt $bounds:tt $tys:tt [$($done:tt)*]
-        $(#[$m:meta])* fn $f:ident $(<$($g:ident : $b:path),* $(,)?>)?
+    (@parse $head:tt $bounds:tt $tys:tt $types:tt [$($done:tt)*]
+        $(#[$m:meta])* $(unsafe $($unsafe:lifetime)?)? fn $f:ident
+        $(<$($g:ident : $b:path),* $(,)?>)?
         (&self $(, $a:ident : $t:ty)* $(,)?) $(-> $r:ty)?; $($rest:tt)*
     ) => {
-        $crate::same_api!(@parse $head $bounds $tys [$($done)* {
-            [$(#[$m])*] $f [$($($g: $b),*)?] [&self $(, $a: $t)*] [self $(, $a)*] [$(-> $r)?]
+        $crate::same_api!(@parse $head $bounds $tys $types [$($done)* {
+            [$(#[$m])*] [$(unsafe $($unsafe)?)?] $f [$($($g: $b),*)?] [&self $(, $a: $t)*]
+            [self $(, $a)*] [$(-> $r)?]
         }] $($rest)*);
     };
-    (@parse $head:tt $bounds:tt $tys:tt [$($done:tt)*]
+    (@parse $head:tt $bounds:tt $tys:tt $types:tt [$($done:tt)*]
         $(#[$m:meta])* fn $f:ident $(<$($g:ident : $b:path),* $(,)?>)?
         (self $(, $a:ident : $t:ty)* $(,)?) $(-> $r:ty)?; $($rest:tt)*
     ) => {
-        $crate::same_api!(@parse $head $bounds $tys [$($done)* {
-            [$(#[$m])*] $f [$($($g: $b),*)?] [self $(, $a: $t)*] [self $(, $a)*] [$(-> $r)?]
+        $crate::same_api!(@parse $head $bounds $tys $types [$($done)* {
+            [$(#[$m])*] [] $f [$($($g: $b),*)?] [self $(, $a: $t)*] [self $(, $a)*] [$(-> $r)?]
         }] $($rest)*);
     };
-    (@parse $head:tt $bounds:tt $tys:tt [$($done:tt)*]
+    (@parse $head:tt $bounds:tt $tys:tt $types:tt [$($done:tt)*]
         $(#[$m:meta])* fn $f:ident $(<$($g:ident : $b:path),* $(,)?>)?
         ($($a:ident : $t:ty),* $(,)?) $(-> $r:ty)?; $($rest:tt)*
     ) => {
-        $crate::same_api!(@parse $head $bounds $tys [$($done)* {
-            [$(#[$m])*] $f [$($($g: $b),*)?] [$($a: $t),*] [$($a),*] [$(-> $r)?]
+        $crate::same_api!(@parse $head $bounds $tys $types [$($done)* {
+            [$(#[$m])*] [] $f [$($($g: $b),*)?] [$($a: $t),*] [$($a),*] [$(-> $r)?]
         }] $($rest)*);
     };
 
-    // Every method parsed: the trait, then one implementation per type.
-    (@parse [$(#[$attr:meta])* $vis:vis trait $name:ident] $bounds:tt [$($ty:ty),+] $methods:tt) => {
-        $crate::same_api!(@trait [$(#[$attr])* $vis trait $name] $bounds $methods);
-        $($crate::same_api!(@impl $name $ty $methods);)+
+    // Every item parsed: the trait, then one implementation per type.
+    (@parse [$(#[$attr:meta])* $vis:vis trait $name:ident] $bounds:tt
+        [$({ $ty:ty [$($assoc:tt)*] })+] $types:tt $methods:tt
+    ) => {
+        $crate::same_api!(@trait [$(#[$attr])* $vis trait $name] $bounds $types $methods);
+        $($crate::same_api!(@impl $name $ty [$($assoc)*] $methods);)+
     };
 
-    (@trait [$(#[$attr:meta])* $vis:vis trait $name:ident] [$($bounds:tt)*]
-        [$({ [$($m:tt)*] $f:ident [$($gen:tt)*] [$($params:tt)*] $call:tt [$($ret:tt)*] })*]
+    (@trait [$(#[$attr:meta])* $vis:vis trait $name:ident] [$($bounds:tt)*] [$($types:tt)*]
+        [$({ [$($m:tt)*] [$($q:tt)*] $f:ident [$($gen:tt)*] [$($params:tt)*] $call:tt
+            [$($ret:tt)*] })*]
     ) => {
         $(#[$attr])*
         $vis trait $name: Sized + $($bounds)* {
+            $($types)*
             $(
                 $($m)*
                 #[doc = concat!("Calls the type's own `", stringify!($f), "`.")]
-                fn $f<$($gen)*>($($params)*) $($ret)*;
+                $($q)* fn $f<$($gen)*>($($params)*) $($ret)*;
             )*
         }
     };
 
-    (@impl $name:ident $ty:ty
-        [$({ $m:tt $f:ident [$($gen:tt)*] [$($params:tt)*] [$($call:tt)*] [$($ret:tt)*] })*]
+    (@impl $name:ident $ty:ty [$($assoc:tt)*]
+        [$({ $m:tt [$($q:tt)*] $f:ident [$($gen:tt)*] [$($params:tt)*] [$($call:tt)*]
+            [$($ret:tt)*] })*]
     ) => {
         #[deny(unconditional_recursion)]
         impl $name for $ty {
+            $($assoc)*
             $(
                 #[inline]
-                fn $f<$($gen)*>($($params)*) $($ret)* {
-                    <$ty>::$f($($call)*)
+                $($q)* fn $f<$($gen)*>($($params)*) $($ret)* {
+                    // SAFETY (when the method is `unsafe`): the caller upholds the contract of
+                    // the trait's method, which is declared as the type's own.
+                    $($q)* { <$ty>::$f($($call)*) }
                 }
             )*
         }

@@ -4,6 +4,10 @@
 use std::collections::TryReserveError;
 use std::ops::{Deref, DerefMut, RangeBounds};
 
+mod list;
+
+pub use list::{ListCursor, ListCursorMut, ListIntoIter, ListIter, ListModel};
+
 /// A growable buffer: std's `Vec`, with the fallible methods buffers add to it.
 ///
 /// It is a `Vec` and copies every behaviour of it exactly: `clone` clones front to back, a
