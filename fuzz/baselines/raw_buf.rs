@@ -56,14 +56,7 @@ macro_rules! apply {
             Op::ReserveExact(n) => main.reserve_exact(usize::from(*n)),
             Op::ShrinkToFit => main.shrink_to_fit(),
             Op::ExtendFromSlice(vs) => main.extend_from_slice(&vs[..vs.len().min(32)]),
-            Op::Drain {
-                kind,
-                start,
-                end,
-                front,
-                back,
-                ..
-            } => {
+            Op::Drain { kind, start, end, front, back, .. } => {
                 let r = range(*kind, *start, *end, len);
                 if !range_panics(r, len) {
                     let mut drain = main.drain(r);
@@ -94,11 +87,7 @@ macro_rules! apply {
             }
             Op::Get(i) => return Ret::Value(main.get(index(*i, len, 1)).copied()),
             Op::Set { index: i, value } => {
-                return Ret::Flag(
-                    main.get_mut(index(*i, len, 1))
-                        .map(|s| *s = *value)
-                        .is_some(),
-                );
+                return Ret::Flag(main.get_mut(index(*i, len, 1)).map(|s| *s = *value).is_some());
             }
             Op::IterBack(n) => {
                 return Ret::Values(main.iter().rev().take(usize::from(*n)).copied().collect());
@@ -128,11 +117,7 @@ fn run(data: &[u8]) {
     while !u.is_empty() && ops < 512 {
         let Ok(op) = Op::arbitrary(&mut u) else { break };
         ops += 1;
-        assert_eq!(
-            apply_vec(&mut model, &op),
-            apply_raw(&mut subject, &op),
-            "{op:?}"
-        );
+        assert_eq!(apply_vec(&mut model, &op), apply_raw(&mut subject, &op), "{op:?}");
     }
     for (m, s) in [(&model.main, &subject.main), (&model.side, &subject.side)] {
         s.check_invariants();

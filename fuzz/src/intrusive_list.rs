@@ -241,10 +241,7 @@ pub struct Lists<L> {
 
 impl<L: Default> Default for Lists<L> {
     fn default() -> Self {
-        Lists {
-            lists: vec![L::default(), L::default()],
-            handles: Handles::new(),
-        }
+        Lists { lists: vec![L::default(), L::default()], handles: Handles::new() }
     }
 }
 
@@ -254,12 +251,7 @@ fn value(node: &Node) -> u32 {
 
 /// The element `new` names (see [`New`]), if any.
 fn make(new: New, handles: &mut Handles<Rc<Node>>, kept: &mut Vec<Rc<Node>>) -> Option<Rc<Node>> {
-    let node = |v| {
-        Rc::new(Node {
-            link: Link::new(),
-            value: Tracked::new(v),
-        })
-    };
+    let node = |v| Rc::new(Node { link: Link::new(), value: Tracked::new(v) });
     match new {
         New::Value(v) => Some(node(v)),
         New::Shared(v) => Some(node(v)).inspect(|n| handles.push(Rc::clone(n))),
@@ -270,9 +262,7 @@ fn make(new: New, handles: &mut Handles<Rc<Node>>, kept: &mut Vec<Rc<Node>>) -> 
 
 /// `insert(elem)`, which panics by contract if `elem` is already linked.
 fn insert<L: List>(elem: Option<Rc<Node>>, insert: impl FnOnce(Rc<Node>)) -> Out<u32> {
-    elem.map_or(Out::Unit, |e| {
-        panics_if(L::is_linked(&e), || insert(e)).into()
-    })
+    elem.map_or(Out::Unit, |e| panics_if(L::is_linked(&e), || insert(e)).into())
 }
 
 /// The value of an element a cursor gave back, which is then kept if `keep`, else dropped.
@@ -385,11 +375,7 @@ fn edit<C: Edit>(
 
 /// Takes list `i` out; the only list is replaced by a new one instead.
 fn remove_list<L: List>(lists: &mut Vec<L>, i: usize) -> L {
-    if lists.len() > 1 {
-        lists.remove(i)
-    } else {
-        lists[i].take()
-    }
+    if lists.len() > 1 { lists.remove(i) } else { lists[i].take() }
 }
 
 /// Applies `op` to one side.
@@ -401,35 +387,21 @@ fn apply<L: List>(side: &mut Lists<L>, op: &Op) -> Vec<Out<u32>> {
     match op {
         Op::Push { list, front, elem } => {
             let list = &mut lists[pick(list)];
-            one(insert::<L>(
-                make(*elem, handles, &mut Vec::new()),
-                |e| match front {
-                    true => list.push_front(e),
-                    false => list.push_back(e),
-                },
-            ))
+            one(insert::<L>(make(*elem, handles, &mut Vec::new()), |e| match front {
+                true => list.push_front(e),
+                false => list.push_back(e),
+            }))
         }
         Op::Pop { list, front } => {
             let list = &mut lists[pick(list)];
-            let elem = if *front {
-                list.pop_front()
-            } else {
-                list.pop_back()
-            };
+            let elem = if *front { list.pop_front() } else { list.pop_back() };
             one(elem.as_deref().map(value).into())
         }
         Op::Ends { list } => {
             let l = &lists[pick(list)];
             let v = |e: Option<&Node>| e.map(value).into();
             let (count, last) = (l.iter().count().into(), v(l.iter().last()));
-            vec![
-                l.len().into(),
-                l.is_empty().into(),
-                v(l.front()),
-                v(l.back()),
-                count,
-                last,
-            ]
+            vec![l.len().into(), l.is_empty().into(), v(l.front()), v(l.back()), count, last]
         }
         Op::Iter { list, front, back } => {
             let mut iter = lists[pick(list)].iter();
@@ -438,11 +410,8 @@ fn apply<L: List>(side: &mut Lists<L>, op: &Op) -> Vec<Out<u32>> {
         }
         Op::IntoIter { list, front, back } => {
             let mut iter = remove_list(lists, pick(list)).into_iter();
-            let mut got: Vec<u32> = iter
-                .by_ref()
-                .take((*front).into())
-                .map(|e| value(&e))
-                .collect();
+            let mut got: Vec<u32> =
+                iter.by_ref().take((*front).into()).map(|e| value(&e)).collect();
             got.extend(iter.by_ref().rev().take((*back).into()).map(|e| value(&e)));
             vec![got.into(), iter.len().into()]
         }
@@ -472,13 +441,7 @@ fn apply<L: List>(side: &mut Lists<L>, op: &Op) -> Vec<Out<u32>> {
             );
             out
         }
-        Op::Edit {
-            list,
-            donor,
-            start,
-            steps,
-            leak,
-        } => {
+        Op::Edit { list, donor, start, steps, leak } => {
             let mut at = pick(list);
             let mut spares = Vec::new();
             if let Some(d) = donor.as_ref().map(pick).filter(|&d| d != at) {
@@ -489,12 +452,7 @@ fn apply<L: List>(side: &mut Lists<L>, op: &Op) -> Vec<Out<u32>> {
             let (out, spares) = at_start!(
                 list,
                 *start,
-                [
-                    cursor_mut,
-                    cursor_front_mut,
-                    cursor_back_mut,
-                    cursor_mut_from_ptr
-                ],
+                [cursor_mut, cursor_front_mut, cursor_back_mut, cursor_mut_from_ptr],
                 |cursor| edit(cursor, steps, *leak, handles, spares)
             );
             for spare in spares {
@@ -504,9 +462,7 @@ fn apply<L: List>(side: &mut Lists<L>, op: &Op) -> Vec<Out<u32>> {
             }
             out
         }
-        Op::IsLinked(i) => one(handles
-            .get(*i)
-            .map_or(Out::Unit, |h| L::is_linked(h).into())),
+        Op::IsLinked(i) => one(handles.get(*i).map_or(Out::Unit, |h| L::is_linked(h).into())),
         Op::Release(i) => one(drop(handles.take(*i)).into()),
         Op::Arm(plan) => one(lockstep::arm(*plan).into()),
     }

@@ -9,13 +9,10 @@
     reason = "an op whose method returns nothing ends in `.into()`, like every other op"
 )]
 
-use std::fmt::Debug;
-use std::mem;
-use std::ops::RangeBounds;
+use std::{fmt::Debug, mem, ops::RangeBounds};
 
-use lockstep::models::VecModel;
 use lockstep::select::{RangeKind, at, in_range, index};
-use lockstep::{Finish, Out, PanicPlan, Tracked};
+use lockstep::{Finish, Out, PanicPlan, Tracked, models::VecModel};
 use structures::raw_buf::RawBuf;
 
 /// The element type: a tracked `u32`, so every clone and drop is accounted for.
@@ -134,19 +131,13 @@ fn apply<B: Buf>([main, side]: &mut [B; 2], op: &Op) -> Out<u32> {
         }
         Op::ShrinkToFit => main.shrink_to_fit().into(),
         Op::ExtendFromSlice(vs) => {
-            let items: Vec<Elem> = vs.iter().take(32).map(new).collect();
-            main.extend_from_slice(&items).into()
+            main.extend_from_slice(&vs.iter().take(32).map(new).collect::<Vec<_>>()).into()
         }
-        Op::Drain {
-            kind,
-            start,
-            end,
-            front,
-            back,
-            finish,
-        } => in_range((*kind, *start, *end), len, |r| main.drain(r))
-            .map(|drain| finish.take(drain, (*front).into(), (*back).into()))
-            .into(),
+        Op::Drain { kind, start, end, front, back, finish } => {
+            in_range((*kind, *start, *end), len, |r| main.drain(r))
+                .map(|drain| finish.take(drain, (*front).into(), (*back).into()))
+                .into()
+        }
         Op::Retain { pivot } => {
             let pivot = new(pivot);
             main.retain(|x| *x >= pivot).into()
@@ -159,15 +150,13 @@ fn apply<B: Buf>([main, side]: &mut [B; 2], op: &Op) -> Out<u32> {
         Op::Append => main.append(side).into(),
         Op::CloneToSide => (*side = main.clone()).into(),
         Op::Swap => mem::swap(main, side).into(),
-        Op::IntoIter { front, back } => Finish::Drop
-            .take(mem::take(main).into_iter(), (*front).into(), (*back).into())
-            .into(),
+        Op::IntoIter { front, back } => {
+            Finish::Drop.take(mem::take(main).into_iter(), (*front).into(), (*back).into()).into()
+        }
         Op::Get(i) => main.get(index(*i, len, 1)).into(),
-        Op::Set { index: i, value } => main
-            .get_mut(index(*i, len, 1))
-            .map(|slot| *slot = new(value))
-            .is_some()
-            .into(),
+        Op::Set { index: i, value } => {
+            main.get_mut(index(*i, len, 1)).map(|slot| *slot = new(value)).is_some().into()
+        }
         Op::IterBack(n) => Out::values(main.iter().rev().take((*n).into())),
         Op::IterMutAdd(n) => main.iter_mut().for_each(|x| add(x, *n)).into(),
         Op::Equal => (*main == *side).into(),
@@ -178,8 +167,7 @@ fn apply<B: Buf>([main, side]: &mut [B; 2], op: &Op) -> Out<u32> {
 
 /// Both buffers' values, `main`'s first, each followed by a `None`.
 fn state<B: Buf>(bufs: &[B; 2]) -> impl Iterator<Item = Option<u32>> {
-    bufs.iter()
-        .flat_map(|b| b.iter().map(|v| Some(**v)).chain([None]))
+    bufs.iter().flat_map(|b| b.iter().map(|v| Some(**v)).chain([None]))
 }
 
 lockstep::spec! {

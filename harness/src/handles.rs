@@ -1,5 +1,26 @@
 //! [`Handles`]: how ops name live elements without ever being rejected.
 
+use arbitrary::Arbitrary;
+use serde::{Deserialize, Serialize};
+
+/// How an op names an element through the [`Handles`] a spec keeps: a live one, a removed one
+/// (whose id is stale), or a live one's id altered (a forged id, stale unless `delta` is 0).
+/// Each index is taken modulo the number of handles of its kind.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Pick {
+    /// A live handle.
+    Live(u8),
+    /// A removed handle.
+    Stale(u8),
+    /// A live handle, altered by `delta` (see [`Handles::pick`]).
+    Forged {
+        /// The live handle.
+        live: u8,
+        /// What to alter it by: 0 leaves it as it is.
+        delta: u32,
+    },
+}
+
 /// The handles (ids, keys, pointers) a spec keeps for the elements it created, in creation order.
 ///
 /// Ops carry a small integer and name the element `live[i % live.len()]`, so any integer names a
@@ -78,6 +99,43 @@ impl<H> Handles<H> {
     pub fn removed(&self, i: impl Into<usize>) -> Option<&H> {
         let n = self.removed.len();
         (n > 0).then(|| &self.removed[i.into() % n])
+    }
+
+    /// The handle `pick` names, if there is one of its kind; a forged one is
+    /// `forge(live, delta)` (for ids with a generation: the same index, the generation plus
+    /// `delta`).
+    pub fn pick(&self, pick: Pick, forge: impl FnOnce(H, u32) -> H) -> Option<H>
+    where
+        H: Clone,
+    {
+        match pick {
+            Pick::Live(i) => self.get(i).cloned(),
+            Pick::Stale(i) => self.removed(i).cloned(),
+            Pick::Forged { live, delta } => self.get(live).cloned().map(|h| forge(h, delta)),
+        }
+    }
+
+    /// The position of `handle` among the live handles: how a spec reports an id the same way
+    /// on both sides, whose ids differ.
+    pub fn position(&self, handle: &H) -> Option<usize>
+    where
+        H: PartialEq,
+    {
+        self.live.iter().position(|h| h == handle)
+    }
+
+    /// Renames the live handles as `rename` says (after a compaction moved their elements),
+    /// keeping their order; the old name of each renamed one goes to the removed list, stale.
+    pub fn rename(&mut self, mut rename: impl FnMut(&H) -> H)
+    where
+        H: PartialEq,
+    {
+        for handle in &mut self.live {
+            let new = rename(handle);
+            if new != *handle {
+                self.removed.push(std::mem::replace(handle, new));
+            }
+        }
     }
 
     /// Moves every live handle for which `keep` is false to the removed list.

@@ -38,7 +38,7 @@ mod tracked;
 pub use driver::{Report, SeededBugInfo, Target};
 pub use elements::{ALIGN, Aligned, Counted, Sealed};
 pub use guards::{Finish, take_ends};
-pub use handles::Handles;
+pub use handles::{Handles, Pick};
 pub use out::{IntoValue, Out};
 pub use panics::{NON_UNWINDING_PREFIX, PanicMessage, REAL_PANICS_ONE_IN, expect_panic, panics_if};
 pub use runner::{

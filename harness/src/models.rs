@@ -4,8 +4,10 @@
 use std::collections::TryReserveError;
 use std::ops::{Deref, DerefMut, RangeBounds};
 
+mod arena;
 mod list;
 
+pub use arena::ArenaModel;
 pub use list::{ListCursor, ListCursorMut, ListIntoIter, ListIter, ListModel};
 
 /// A growable buffer: std's `Vec`, with the fallible methods buffers add to it.

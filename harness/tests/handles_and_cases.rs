@@ -22,10 +22,21 @@ fn handles_wrap_indices_and_keep_removed_ones() {
     h.retain(|&id| id != 10);
     assert_eq!(h.live(), &[13]);
     h.live_mut()[0] = 14;
+    h.push(20);
+    assert_eq!(h.pick(lockstep::Pick::Live(1), |h, d| h + d), Some(20));
+    assert_eq!(
+        h.pick(lockstep::Pick::Forged { live: 0, delta: 3 }, |h, d| h + d),
+        Some(17)
+    );
+    assert_eq!(h.pick(lockstep::Pick::Stale(0), |h, d| h + d), Some(11));
+    assert_eq!(h.position(&20), Some(1));
+    h.rename(|&id| if id == 20 { 21 } else { id });
+    assert_eq!((h.live(), h.removed(2u8)), (&[14, 21][..], Some(&20)));
     h.remove_all();
     assert!(h.is_empty());
     assert_eq!(h.len(), 0);
     assert_eq!(h.removed(1u8), Some(&10));
+    assert_eq!(h.position(&14), None);
 }
 
 #[cfg_attr(miri, ignore = "reads and writes files")]

@@ -13,11 +13,7 @@ fn the_fuzz_package_does_not_build_from_the_corpus() {
         .current_dir(&workspace)
         .output()
         .expect("running cargo metadata");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let packages = meta["packages"].as_array().unwrap();
     let build_scripts = |name: &str| -> Vec<String> {
@@ -29,13 +25,7 @@ fn the_fuzz_package_does_not_build_from_the_corpus() {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|t| {
-                t["kind"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|k| k == "custom-build")
-            })
+            .filter(|t| t["kind"].as_array().unwrap().iter().any(|k| k == "custom-build"))
             .map(|t| t["src_path"].as_str().unwrap().to_owned())
             .collect()
     };

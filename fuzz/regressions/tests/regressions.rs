@@ -28,10 +28,8 @@ fn check(case: &RegressionCase) {
         BugSet::parse(list).unwrap_or_else(|e| panic!("{}: {e}", case.path))
     });
     let replay = |bugs: BugSet| {
-        seeded::with_bugs(bugs, || {
-            target.replay(&Case::Trace(case.trace().to_owned()))
-        })
-        .unwrap_or_else(|e| panic!("{}: {e}", case.path))
+        seeded::with_bugs(bugs, || target.replay(&Case::Trace(case.trace().to_owned())))
+            .unwrap_or_else(|e| panic!("{}: {e}", case.path))
     };
     let class = |report: &lockstep::Report| report.failure.as_ref().map(|f| f.kind.class());
     // Memory errors are not provoked in-process (see the top of this file): with its bugs on,
@@ -48,13 +46,7 @@ fn check(case: &RegressionCase) {
         without_class.as_ref().map(Option::as_ref),
     );
     let reports: Vec<String> = with.iter().chain(&without).map(|r| r.render()).collect();
-    assert!(
-        problems.is_empty(),
-        "{}: {}\n{}",
-        case.path,
-        problems.join("; "),
-        reports.join("\n")
-    );
+    assert!(problems.is_empty(), "{}: {}\n{}", case.path, problems.join("; "), reports.join("\n"));
 }
 
 include!(concat!(env!("OUT_DIR"), "/regression_tests.rs"));

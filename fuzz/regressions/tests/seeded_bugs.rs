@@ -39,11 +39,7 @@ fn cases_of(bug: &SeededBug) -> Vec<(&'static RegressionCase, CaseMeta)> {
 fn every_seeded_bug_has_a_case_that_detects_it_on_its_target() {
     for bug in CATALOGUE {
         for (case, _) in cases_of(bug) {
-            assert_eq!(
-                case.target, bug.target,
-                "{}: stored under the wrong target",
-                case.path
-            );
+            assert_eq!(case.target, bug.target, "{}: stored under the wrong target", case.path);
         }
     }
 }
@@ -59,10 +55,7 @@ fn seeded_bugs_miri_catches_are_caught_under_miri_in_each_model_named() {
         (AliasingModel::StackedBorrows, Detector::MiriStackedBorrows),
         (AliasingModel::TreeBorrows, Detector::MiriTreeBorrows),
     ];
-    for bug in CATALOGUE
-        .iter()
-        .filter(|b| b.detectors.iter().any(|d| d.is_miri()))
-    {
+    for bug in CATALOGUE.iter().filter(|b| b.detectors.iter().any(|d| d.is_miri())) {
         let replay = MiriReplay {
             dir: workspace.clone(),
             package: "lockstep-fuzz".into(),
@@ -76,10 +69,8 @@ fn seeded_bugs_miri_catches_are_caught_under_miri_in_each_model_named() {
                 continue;
             }
             // The triage engine named after the detector: "miri-sb", "miri-tb".
-            let engine: lockstep::finding::Engine = detector
-                .to_string()
-                .parse()
-                .expect("a Miri detector names an engine");
+            let engine: lockstep::finding::Engine =
+                detector.to_string().parse().expect("a Miri detector names an engine");
             // The cases stored as undefined behaviour under this model (others show the bug
             // another way: a broken invariant, say).
             let ub_cases: Vec<_> = cases_of(bug)
