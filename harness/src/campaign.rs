@@ -31,7 +31,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::corpus::checksum;
+use crate::case::checksum;
 use crate::finding::Severity;
 use crate::runner::{Failure, Phase};
 

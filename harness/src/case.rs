@@ -219,3 +219,13 @@ pub fn read(path: &Path) -> Result<Case, CaseError> {
         other => other,
     })
 }
+
+/// FNV-1a (64 bits) of `bytes`, as `fnv1a64:<hex>`: an integrity check, not a security one.
+pub fn checksum(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fnv1a64:{hash:016x}")
+}

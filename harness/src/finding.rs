@@ -11,7 +11,31 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::miri::AliasingModel;
+/// Miri's aliasing model.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum AliasingModel {
+    /// Stacked Borrows, Miri's default.
+    StackedBorrows,
+    /// Tree Borrows (`-Zmiri-tree-borrows`).
+    TreeBorrows,
+}
+
+impl AliasingModel {
+    /// Both models, Stacked Borrows first.
+    pub const BOTH: [AliasingModel; 2] =
+        [AliasingModel::StackedBorrows, AliasingModel::TreeBorrows];
+
+    /// The short name used in reports: `sb` or `tb`.
+    pub fn short(self) -> &'static str {
+        match self {
+            AliasingModel::StackedBorrows => "sb",
+            AliasingModel::TreeBorrows => "tb",
+        }
+    }
+}
 
 /// How bad a failure is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

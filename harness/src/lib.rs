@@ -18,13 +18,11 @@
 mod api;
 pub mod campaign;
 pub mod case;
-pub mod corpus;
 pub mod driver;
 mod elements;
 pub mod finding;
 mod guards;
 mod handles;
-pub mod miri;
 pub mod models;
 mod out;
 mod panics;

@@ -8,9 +8,9 @@
 //! child processes.
 
 use lockstep::case::Case;
-use lockstep::corpus::{self, Expect};
 use lockstep::finding::Engine;
 use lockstep_regressions::{REGRESSIONS, RegressionCase};
+use lockstep_store::corpus::{self, Expect};
 use structures::seeded::{self, BugSet};
 
 fn check(case: &RegressionCase) {

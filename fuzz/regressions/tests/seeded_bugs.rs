@@ -10,9 +10,9 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-use lockstep::corpus::{self, CaseMeta, Expect};
-use lockstep::miri::{AliasingModel, MiriReplay};
 use lockstep_regressions::{REGRESSIONS, RegressionCase};
+use lockstep_store::corpus::{self, CaseMeta, Expect};
+use lockstep_store::miri::{AliasingModel, MiriReplay};
 use structures::seeded::{CATALOGUE, Detector, SeededBug};
 
 /// The stored cases that still detect `bug`, with their metadata.
@@ -48,7 +48,7 @@ fn every_seeded_bug_has_a_case_that_detects_it_on_its_target() {
 #[test]
 fn seeded_bugs_miri_catches_are_caught_under_miri_in_each_model_named() {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    if let Err(message) = lockstep::miri::check_available(&workspace) {
+    if let Err(message) = lockstep_store::miri::check_available(&workspace) {
         panic!("{message}");
     }
     let models = [
@@ -90,7 +90,8 @@ fn seeded_bugs_miri_catches_are_caught_under_miri_in_each_model_named() {
                     .output()
                     .expect("running cargo miri");
                 let stderr = String::from_utf8_lossy(&output.stderr);
-                let verdict = lockstep::miri::classify(&stderr, model, |f| f.into_iter().next());
+                let verdict =
+                    lockstep_store::miri::classify(&stderr, model, |f| f.into_iter().next());
                 assert!(
                     verdict
                         .as_ref()

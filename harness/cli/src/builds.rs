@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use lockstep::miri::MiriReplay;
+use lockstep_store::miri::MiriReplay;
 
 use crate::process;
 use crate::project::{Project, REPLAY_BIN};
@@ -149,7 +149,7 @@ impl<'p> Builds<'p> {
         if let Some(replay) = self.miri.get() {
             return Ok(replay);
         }
-        lockstep::miri::check_available(&self.project.root).map_err(anyhow::Error::msg)?;
+        lockstep_store::miri::check_available(&self.project.root).map_err(anyhow::Error::msg)?;
         let replay = MiriReplay {
             dir: self.project.root.clone(),
             package: self.project.fuzz_package.clone(),
@@ -160,7 +160,7 @@ impl<'p> Builds<'p> {
         };
         let mut cmd = replay
             .command(
-                lockstep::miri::AliasingModel::StackedBorrows,
+                lockstep_store::miri::AliasingModel::StackedBorrows,
                 &["list".into()],
             )
             .map_err(anyhow::Error::msg)?;

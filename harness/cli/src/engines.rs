@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Result;
 use lockstep::Report;
 pub use lockstep::finding::{Class, Engine, Finding};
-use lockstep::miri::strip_column;
+use lockstep_store::miri::strip_column;
 use serde::{Deserialize, Serialize};
 
 use crate::builds::Builds;
@@ -268,7 +268,7 @@ fn sanitizer_report(project: &Project, stderr: &str) -> Option<Finding> {
 /// A Miri report (undefined behaviour, a leak, an abort) in `stderr`.
 fn miri_report(project: &Project, engine: Engine, stderr: &str) -> Option<Finding> {
     let model = engine.model()?;
-    lockstep::miri::classify(stderr, model, |frames| {
+    lockstep_store::miri::classify(stderr, model, |frames| {
         project.signature_frame(frames.into_iter().map(|f| project.relative(&f).to_owned()))
     })
 }

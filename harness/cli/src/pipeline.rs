@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use lockstep::corpus::{Accepted, Expect, StoredCase};
+use lockstep_store::corpus::{Accepted, Expect, StoredCase};
 use serde::Serialize;
 
 use crate::builds::Builds;

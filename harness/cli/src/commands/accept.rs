@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use lockstep::corpus::{self, Acceptance};
 use lockstep::finding::{Class, Engine};
+use lockstep_store::corpus::{self, Acceptance};
 
 use super::Ctx;
 use crate::builds::Builds;

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use lockstep::corpus::{self, CaseMeta, Expect, StoredCase};
+use lockstep_store::corpus::{self, CaseMeta, Expect, StoredCase};
 use serde::Serialize;
 
 use super::triage::{EngineArgs, short_name};

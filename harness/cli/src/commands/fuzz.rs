@@ -16,8 +16,8 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use lockstep::SeededBugInfo;
 use lockstep::campaign::{self as found, Known};
-use lockstep::corpus::Accepted;
 use lockstep::finding::Severity;
+use lockstep_store::corpus::Accepted;
 use serde::Serialize;
 
 use super::triage::{EngineArgs, short_name};
@@ -200,7 +200,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     }
     crate::builds::check_nightly(&project.root)?;
     if !args.no_miri {
-        lockstep::miri::check_available(&project.root).map_err(|e| {
+        lockstep_store::miri::check_available(&project.root).map_err(|e| {
             anyhow::anyhow!("{e}; or pass --no-miri to fuzz without Miri beside the campaign")
         })?;
     }
@@ -313,7 +313,7 @@ fn campaign(
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let accepted_path = project.corpora.join(target).join("accepted.toml");
-    let accepted = lockstep::corpus::read_accepted(&accepted_path)?;
+    let accepted = lockstep_store::corpus::read_accepted(&accepted_path)?;
     let known_file = write_known(&findings_dir, &accepted.known())?;
     let (mut collector, recovered) = Collector::new(&artifacts, &findings_dir)?;
     // Whatever an earlier campaign found but did not get to process is processed now.

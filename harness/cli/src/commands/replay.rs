@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result};
-use lockstep::miri::AliasingModel;
+use lockstep_store::miri::AliasingModel;
 
 use super::Ctx;
 use crate::builds::Builds;

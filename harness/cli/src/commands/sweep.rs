@@ -118,8 +118,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     }
 
     let engines = triage::parse_engines(&args.engines.engines)?;
-    let accepted =
-        lockstep::corpus::read_accepted(&project.corpora.join(&args.target).join("accepted.toml"))?;
+    let accepted = lockstep_store::corpus::read_accepted(
+        &project.corpora.join(&args.target).join("accepted.toml"),
+    )?;
     let settings = Settings {
         target: &args.target,
         seeded_bug: seeded,

@@ -1,7 +1,7 @@
 //! The report parsers, on real reports (trimmed; the workspace path replaced by `/ws`).
 
 use super::*;
-use lockstep::miri::AliasingModel;
+use lockstep_store::miri::AliasingModel;
 
 fn project() -> Project {
     Project::fixture()

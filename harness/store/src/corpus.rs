@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::finding::{Class, Engine};
+use lockstep::finding::{Class, Engine};
 
 /// The verdict a case must give.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,15 +186,7 @@ pub struct StoredCase {
     pub meta: CaseMeta,
 }
 
-/// FNV-1a (64 bits) of `bytes`, as `fnv1a64:<hex>`: an integrity check, not a security one.
-pub fn checksum(bytes: &[u8]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("fnv1a64:{hash:016x}")
-}
+pub use lockstep::case::checksum;
 
 /// Why the corpus could not be read.
 #[derive(Debug)]
@@ -391,8 +383,8 @@ pub struct Accepted {
 
 impl Accepted {
     /// The accepted signatures and classes, as a fuzz target reads them.
-    pub fn known(&self) -> crate::campaign::Known {
-        crate::campaign::Known::new(
+    pub fn known(&self) -> lockstep::campaign::Known {
+        lockstep::campaign::Known::new(
             self.accept
                 .iter()
                 .filter_map(|a| a.signature.clone())

@@ -10,33 +10,8 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::finding::{Class, Finding};
-
-/// Miri's aliasing model.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum AliasingModel {
-    /// Stacked Borrows, Miri's default.
-    StackedBorrows,
-    /// Tree Borrows (`-Zmiri-tree-borrows`).
-    TreeBorrows,
-}
-
-impl AliasingModel {
-    /// Both models, Stacked Borrows first.
-    pub const BOTH: [AliasingModel; 2] =
-        [AliasingModel::StackedBorrows, AliasingModel::TreeBorrows];
-
-    /// The short name used in reports: `sb` or `tb`.
-    pub fn short(self) -> &'static str {
-        match self {
-            AliasingModel::StackedBorrows => "sb",
-            AliasingModel::TreeBorrows => "tb",
-        }
-    }
-}
+pub use lockstep::finding::AliasingModel;
+use lockstep::finding::{Class, Finding};
 
 /// A replay binary to run under Miri.
 #[derive(Clone, Debug)]
@@ -72,8 +47,8 @@ impl MiriReplay {
                 return Err(format!(
                     "refusing to pass `{}={}` to Miri: names and values of run-time settings \
                      have no white space",
-                    crate::trace::excerpt(key),
-                    crate::trace::excerpt(value)
+                    lockstep::trace::excerpt(key),
+                    lockstep::trace::excerpt(value)
                 ));
             }
         }
@@ -180,7 +155,7 @@ pub fn classify(
         // The harness said what could not unwind, and where, before the abort.
         match stderr
             .lines()
-            .find_map(|l| l.strip_prefix(crate::NON_UNWINDING_PREFIX))
+            .find_map(|l| l.strip_prefix(lockstep::NON_UNWINDING_PREFIX))
         {
             Some(said) => {
                 let (at, what) = said.split_once(": ").unwrap_or((said, ""));
