@@ -5,9 +5,9 @@ use std::iter::FusedIterator;
 use std::marker::PhantomData;
 use std::ops::{Bound, Range, RangeBounds};
 use std::ptr::{self, NonNull};
-use std::slice;
 
 use super::RawBuf;
+use super::raw::RawIter;
 use crate::seeded::{self, Bug};
 
 /// An iterator that removes a range of elements from a [`RawBuf`] and yields them by value,
@@ -22,16 +22,13 @@ pub struct Drain<'a, T> {
     /// Invariant: while the `Drain` lives, the buffer's `len` is the start of the drained range,
     /// so the buffer owns only the elements before it.
     buf: NonNull<RawBuf<T>>,
-    /// The buffer's element pointer, taken on creation; the buffer cannot reallocate while it is
-    /// borrowed.
-    base: NonNull<T>,
-    /// Invariant: `buf.len <= front <= back <= tail_start` and `tail_start + tail_len <=
-    /// buf.cap`. Slots `front..back` hold the drained elements not yet yielded (initialised,
-    /// owned by the `Drain`); `tail_start..tail_start + tail_len` hold the elements after the
-    /// range (initialised, owned by the `Drain` until it puts them back); all other slots from
-    /// `buf.len` on are moved out.
-    front: usize,
-    back: usize,
+    /// The drained elements not yet yielded, in the buffer's memory, which cannot reallocate
+    /// while it is borrowed.
+    iter: RawIter<T>,
+    /// Invariant: the slots of `iter` lie between `buf.len` and `tail_start`, and
+    /// `tail_start + tail_len <= buf.capacity()`. Slots `tail_start..tail_start + tail_len` hold
+    /// the elements after the range (initialised, owned by the `Drain` until it puts them back);
+    /// all other slots from `buf.len` on, outside `iter`, are moved out.
     tail_start: usize,
     tail_len: usize,
     /// Covariant in `T`, like `slice::Iter<'a, T>`: a `Drain` only moves values out of the
@@ -59,13 +56,14 @@ impl<'a, T> Drain<'a, T> {
         // Leak amplification: from here on the buffer owns only `0..start`, so leaking the
         // `Drain` leaks the range and the tail but never exposes a moved-out slot.
         buf.len = start;
-        let base = buf.ptr;
+        // SAFETY: `start <= end <= len <= capacity`, so the slots are in the buffer's memory,
+        // which the exclusive borrow keeps live and in place for `'a`; they hold the initialised
+        // drained elements, which the buffer gave up above.
+        let iter = unsafe { RawIter::new(buf.mem.non_null(), start, end) };
         Drain {
             // Created last: later uses of `buf` itself would invalidate this pointer.
             buf: NonNull::from(buf),
-            base,
-            front: start,
-            back: end,
+            iter,
             tail_start: end,
             tail_len: len - end,
             _marker: PhantomData,
@@ -74,9 +72,7 @@ impl<'a, T> Drain<'a, T> {
 
     /// The elements not yet yielded, as a slice.
     pub fn as_slice(&self) -> &[T] {
-        // SAFETY: slots `front..back` are initialised elements in bounds of the buffer's
-        // allocation (field invariants), not mutated while the returned borrow of `self` lives.
-        unsafe { slice::from_raw_parts(self.base.as_ptr().add(self.front), self.back - self.front) }
+        self.iter.as_slice()
     }
 }
 
@@ -84,32 +80,17 @@ impl<T> Iterator for Drain<'_, T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
-        if self.front == self.back {
-            return None;
-        }
-        let index = self.front;
-        self.front += 1;
-        // SAFETY: `index` was in `front..back`, so its slot holds an initialised element in
-        // bounds; with `front` advanced it is no longer owned by the `Drain`, so the value is
-        // moved out exactly once.
-        Some(unsafe { self.base.as_ptr().add(index).read() })
+        self.iter.next()
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let remaining = self.back - self.front;
-        (remaining, Some(remaining))
+        (self.iter.len(), Some(self.iter.len()))
     }
 }
 
 impl<T> DoubleEndedIterator for Drain<'_, T> {
     fn next_back(&mut self) -> Option<T> {
-        if self.front == self.back {
-            return None;
-        }
-        self.back -= 1;
-        // SAFETY: as in `next`: slot `back` was the last one of `front..back`, and with `back`
-        // lowered it is no longer owned by the `Drain`.
-        Some(unsafe { self.base.as_ptr().add(self.back).read() })
+        self.iter.next_back()
     }
 }
 
@@ -133,9 +114,9 @@ impl<T> Drop for Drain<'_, T> {
                 let (tail_start, tail_len) = (drain.tail_start, drain.tail_len);
                 if tail_len > 0 && tail_start != start {
                     debug_assert!(
-                        start < tail_start && tail_start + tail_len <= buf.cap,
+                        start < tail_start && tail_start + tail_len <= buf.mem.capacity(),
                         "copy dst={start} src={tail_start} len={tail_len} cap={}",
-                        buf.cap
+                        buf.mem.capacity()
                     );
                     // Seeded bug `raw_buf-drain-overread` copies one element too many.
                     let count = tail_len + usize::from(seeded::active(Bug::RawBufDrainOverread));
@@ -146,7 +127,7 @@ impl<T> Drop for Drain<'_, T> {
                     //    `start < tail_start`, and holds only moved-out slots;
                     // 3. `ptr::copy` allows the overlap; the length is set right below.
                     unsafe {
-                        let base = drain.base.as_ptr();
+                        let base = buf.mem.ptr();
                         ptr::copy(base.add(tail_start), base.add(start), count);
                     }
                 }
@@ -154,11 +135,8 @@ impl<T> Drop for Drain<'_, T> {
             }
         }
 
-        // SAFETY: `front <= back <= cap`, so the offset stays in bounds of the allocation.
-        let first = unsafe { self.base.as_ptr().add(self.front) };
-        let to_drop = ptr::slice_from_raw_parts_mut(first, self.back - self.front);
         // The remaining elements now belong to `to_drop`.
-        self.front = self.back;
+        let to_drop = self.iter.take_rest();
         let _guard = MoveTailOnDrop(self);
         // SAFETY: `to_drop` is the initialised, not yet yielded elements, owned by nobody else
         // (the `Drain` gave them up above), so each is dropped exactly once. If a destructor

@@ -3,10 +3,9 @@
 use std::fmt;
 use std::iter::FusedIterator;
 use std::marker::PhantomData;
-use std::ptr::{self, NonNull};
-use std::slice;
+use std::ptr;
 
-use super::FreeOnDrop;
+use super::raw::{RawIter, RawMem};
 
 /// An iterator that moves the elements out of a [`RawBuf`](super::RawBuf), from either end.
 /// Created by its `into_iter` (from [`IntoIterator`]).
@@ -15,19 +14,13 @@ use super::FreeOnDrop;
 /// the memory. Leaking it (with [`mem::forget`](std::mem::forget)) leaks both, which is never
 /// undefined behaviour.
 pub struct IntoIter<T> {
-    /// The allocation taken over from the buffer.
+    /// The elements not yet yielded. Declared first: they are dropped before `mem` frees the
+    /// memory they are in.
     ///
-    /// Invariant: as `RawBuf::ptr` for capacity `cap`: dangling if `T` is zero-sized or
-    /// `cap == 0`, else a live allocation made with `Layout::array::<T>(cap)`, owned by the
-    /// iterator alone.
-    buf: NonNull<T>,
-    /// The allocation's capacity (`usize::MAX` for zero-sized `T`).
-    cap: usize,
-    /// Invariant: `start <= end <= cap`. Slots `start..end` hold the elements not yet yielded
-    /// (initialised, owned by the iterator); every other slot is moved out or was never
-    /// initialised.
-    start: usize,
-    end: usize,
+    /// Invariant: its slots are in `mem`.
+    iter: RawIter<T>,
+    /// The allocation taken over from the buffer, kept to be freed when the iterator drops.
+    _mem: RawMem<T>,
     /// Tells the drop checker that an `IntoIter<T>` owns and drops values of type `T`.
     _owns: PhantomData<T>,
 }
@@ -41,38 +34,36 @@ unsafe impl<T: Send> Send for IntoIter<T> {}
 unsafe impl<T: Sync> Sync for IntoIter<T> {}
 
 impl<T> IntoIter<T> {
-    /// Takes over a buffer's allocation and its `len` elements.
+    /// Takes over a buffer's memory and its first `len` elements.
     ///
     /// # Safety
-    /// `buf`, `cap` and `len` satisfy the invariants of `RawBuf`'s fields (`len <= cap`, slots
-    /// `0..len` initialised, `buf` dangling or a live allocation made with
-    /// `Layout::array::<T>(cap)`), and the caller gives up ownership of all of it: it neither
-    /// frees the allocation nor touches the elements afterwards.
-    pub(super) unsafe fn new(buf: NonNull<T>, cap: usize, len: usize) -> Self {
-        debug_assert!(len <= cap, "IntoIter len={len} cap={cap}");
+    /// `len <= mem.capacity()`, slots `0..len` of `mem` hold initialised values, and the caller
+    /// gives up ownership of them: it neither drops nor touches them afterwards.
+    pub(super) unsafe fn new(mem: RawMem<T>, len: usize) -> Self {
+        debug_assert!(
+            len <= mem.capacity(),
+            "IntoIter len={len} cap={}",
+            mem.capacity()
+        );
+        // SAFETY: slots `0..len` of `mem` are initialised and handed over (precondition), and
+        // `mem` moves into the iterator with them, so the allocation stays live and in place
+        // as long as `iter` (heap memory does not move with its owner).
+        let iter = unsafe { RawIter::new(mem.non_null(), 0, len) };
         IntoIter {
-            buf,
-            cap,
-            start: 0,
-            end: len,
+            iter,
+            _mem: mem,
             _owns: PhantomData,
         }
     }
 
     /// The elements not yet yielded, as a slice.
     pub fn as_slice(&self) -> &[T] {
-        // SAFETY: slots `start..end` are initialised elements in bounds of the allocation (field
-        // invariants), not mutated while the returned borrow of `self` lives.
-        unsafe { slice::from_raw_parts(self.buf.as_ptr().add(self.start), self.end - self.start) }
+        self.iter.as_slice()
     }
 
     /// The elements not yet yielded, as a mutable slice.
     pub fn as_mut_slice(&mut self) -> &mut [T] {
-        // SAFETY: as in `as_slice`; the exclusive borrow of `self` makes the returned reference
-        // the only way to reach them while it lives.
-        unsafe {
-            slice::from_raw_parts_mut(self.buf.as_ptr().add(self.start), self.end - self.start)
-        }
+        self.iter.as_mut_slice()
     }
 }
 
@@ -80,32 +71,17 @@ impl<T> Iterator for IntoIter<T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
-        if self.start == self.end {
-            return None;
-        }
-        let index = self.start;
-        self.start += 1;
-        // SAFETY: `index` was in `start..end`, so its slot holds an initialised element in
-        // bounds; with `start` advanced the iterator no longer owns it, so the value is moved
-        // out exactly once.
-        Some(unsafe { self.buf.as_ptr().add(index).read() })
+        self.iter.next()
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let remaining = self.end - self.start;
-        (remaining, Some(remaining))
+        (self.iter.len(), Some(self.iter.len()))
     }
 }
 
 impl<T> DoubleEndedIterator for IntoIter<T> {
     fn next_back(&mut self) -> Option<T> {
-        if self.start == self.end {
-            return None;
-        }
-        self.end -= 1;
-        // SAFETY: as in `next`: slot `end` was the last one of `start..end`, and with `end`
-        // lowered the iterator no longer owns it.
-        Some(unsafe { self.buf.as_ptr().add(self.end).read() })
+        self.iter.next_back()
     }
 }
 
@@ -115,19 +91,11 @@ impl<T> FusedIterator for IntoIter<T> {}
 
 impl<T> Drop for IntoIter<T> {
     fn drop(&mut self) {
-        // SAFETY: `buf` and `cap` describe the allocation the iterator owns (field invariants),
-        // which nobody else frees and which is not used after this destructor.
-        let _free = unsafe { FreeOnDrop::new(self.buf, self.cap) };
-        // SAFETY: slots `start..end` are the initialised elements the iterator still owns, in
-        // bounds, dropped exactly once here. If a destructor panics, the slice's drop glue drops
-        // the rest, then `_free` releases the memory.
-        unsafe {
-            let rest = ptr::slice_from_raw_parts_mut(
-                self.buf.as_ptr().add(self.start),
-                self.end - self.start,
-            );
-            ptr::drop_in_place(rest);
-        }
+        let rest = self.iter.take_rest();
+        // SAFETY: `rest` is the initialised elements the iterator owned, given up by `take_rest`,
+        // so each is dropped exactly once. If a destructor panics, the slice's drop glue drops
+        // the others, then the field `mem` frees the memory.
+        unsafe { ptr::drop_in_place(rest) };
     }
 }
 

@@ -27,6 +27,7 @@
 mod drain;
 mod error;
 mod into_iter;
+mod raw;
 #[cfg(test)]
 mod tests;
 
@@ -34,18 +35,18 @@ pub use drain::Drain;
 pub use error::TryReserveError;
 pub use into_iter::IntoIter;
 
-use std::alloc::{self, Layout};
 use std::borrow::{Borrow, BorrowMut};
-use std::cmp::{self, Ordering};
+use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut, RangeBounds};
-use std::ptr::{self, NonNull};
+use std::ptr;
 use std::slice::{self, SliceIndex};
 
 use crate::seeded::{self, Bug};
+use raw::{RawMem, handle_reserve_error};
 
 /// A growable contiguous buffer of `T`, managed by hand over the global allocator.
 ///
@@ -53,24 +54,14 @@ use crate::seeded::{self, Bug};
 /// and frees its memory when dropped. Zero-sized `T` never allocates; over-aligned `T` is
 /// allocated with its alignment.
 pub struct RawBuf<T> {
-    /// Start of the buffer.
-    ///
-    /// Invariant: if `T` is zero-sized or `cap == 0`, there is no allocation and `ptr` is
-    /// `NonNull::dangling()` (non-null and aligned for `T`). Otherwise `ptr` is the start of a
-    /// live allocation made by the global allocator with layout `Layout::array::<T>(cap)`,
-    /// owned by this buffer alone. Only raw pointers derived from `ptr` are used to reach the
+    /// The memory: one allocation made with `Layout::array::<T>(capacity)`, or none (for
+    /// zero-sized `T`, or no capacity). Only raw pointers derived from it are used to reach the
     /// elements, so handing out `as_ptr` never invalidates `as_mut_ptr` and vice versa.
-    ptr: NonNull<T>,
-    /// Number of slots in the allocation.
-    ///
-    /// Invariant: `usize::MAX` if `T` is zero-sized (the buffer never allocates). Otherwise
-    /// `Layout::array::<T>(cap)` succeeds, so the allocation's size `cap * size_of::<T>()` is at
-    /// most `isize::MAX` bytes and `2 * cap` cannot overflow.
-    cap: usize,
+    mem: RawMem<T>,
     /// Number of initialised elements.
     ///
-    /// Invariant: `len <= cap`; slots `0..len` hold initialised values of `T` owned by the
-    /// buffer; slots `len..cap` are treated as uninitialised.
+    /// Invariant: `len <= mem.capacity()`; slots `0..len` hold initialised values of `T` owned
+    /// by the buffer; the other slots are treated as uninitialised.
     len: usize,
     /// Tells the drop checker that a `RawBuf<T>` owns and drops values of type `T`.
     _owns: PhantomData<T>,
@@ -86,20 +77,6 @@ unsafe impl<T: Send> Send for RawBuf<T> {}
 unsafe impl<T: Sync> Sync for RawBuf<T> {}
 
 impl<T> RawBuf<T> {
-    /// Whether `T` is zero-sized: such buffers never allocate and have capacity `usize::MAX`.
-    const IS_ZST: bool = size_of::<T>() == 0;
-
-    /// The smallest non-zero capacity amortised growth picks, as in std's `RawVec`: tiny
-    /// allocations waste the allocator's overhead, so 8 for 1-byte elements, 4 for elements up
-    /// to 1 KiB, and 1 for larger ones.
-    const MIN_NON_ZERO_CAP: usize = if size_of::<T>() == 1 {
-        8
-    } else if size_of::<T>() <= 1024 {
-        4
-    } else {
-        1
-    };
-
     /// Creates an empty buffer without allocating.
     ///
     /// ```
@@ -110,8 +87,7 @@ impl<T> RawBuf<T> {
     #[must_use]
     pub const fn new() -> Self {
         RawBuf {
-            ptr: NonNull::dangling(),
-            cap: if Self::IS_ZST { usize::MAX } else { 0 },
+            mem: RawMem::new(),
             len: 0,
             _owns: PhantomData,
         }
@@ -147,7 +123,7 @@ impl<T> RawBuf<T> {
     /// Number of elements the buffer can hold without reallocating (`usize::MAX` for
     /// zero-sized `T`).
     pub const fn capacity(&self) -> usize {
-        self.cap
+        self.mem.capacity()
     }
 
     /// Number of elements in the buffer.
@@ -168,7 +144,7 @@ impl<T> RawBuf<T> {
     /// from [`as_mut_ptr`](Self::as_mut_ptr) do not invalidate each other. Writing through it
     /// (or through a pointer derived from it) is undefined behaviour; use `as_mut_ptr`.
     pub const fn as_ptr(&self) -> *const T {
-        self.ptr.as_ptr()
+        self.mem.ptr()
     }
 
     /// A raw mutable pointer to the buffer's first slot: dangling (but non-null and aligned)
@@ -178,7 +154,7 @@ impl<T> RawBuf<T> {
     /// initialised elements until the buffer is reallocated or dropped. No reference to the
     /// elements is created, so pointers returned by repeated calls stay usable side by side.
     pub const fn as_mut_ptr(&mut self) -> *mut T {
-        self.ptr.as_ptr()
+        self.mem.ptr()
     }
 
     /// The initialised elements as a slice.
@@ -187,14 +163,14 @@ impl<T> RawBuf<T> {
         // inside one allocation of at most `isize::MAX` bytes, or `len == 0`, or `T` is
         // zero-sized, where a dangling aligned pointer is valid (field invariants). The returned
         // borrow of `self` keeps them from being mutated or freed.
-        unsafe { slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+        unsafe { slice::from_raw_parts(self.mem.ptr(), self.len) }
     }
 
     /// The initialised elements as a mutable slice.
     pub fn as_mut_slice(&mut self) -> &mut [T] {
         // SAFETY: as in `as_slice`; the exclusive borrow of `self` makes the returned reference
         // the only way to reach the elements while it lives.
-        unsafe { slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+        unsafe { slice::from_raw_parts_mut(self.mem.ptr(), self.len) }
     }
 
     /// A reference to the element or subslice at `index`, or `None` if it is out of bounds.
@@ -227,19 +203,19 @@ impl<T> RawBuf<T> {
     /// # Aborts
     /// If the allocator fails, calls [`handle_alloc_error`](std::alloc::handle_alloc_error).
     pub fn push(&mut self, value: T) {
-        if self.len == self.cap {
+        if self.len == self.mem.capacity() {
             self.grow_one();
         }
         debug_assert!(
-            self.len < self.cap,
+            self.len < self.mem.capacity(),
             "push len={} cap={}",
             self.len,
-            self.cap
+            self.mem.capacity()
         );
         // SAFETY: `len < cap` now, so slot `len` lies inside the allocation (or `T` is
         // zero-sized and the dangling pointer is valid for it), and it is uninitialised, so the
         // write overwrites no live value.
-        unsafe { self.ptr.as_ptr().add(self.len).write(value) };
+        unsafe { self.mem.ptr().add(self.len).write(value) };
         self.len += 1;
     }
 
@@ -249,19 +225,19 @@ impl<T> RawBuf<T> {
     /// # Errors
     /// `Err((value, err))` if the buffer is full and growing it fails; the buffer is unchanged.
     pub fn try_push(&mut self, value: T) -> Result<(), (T, TryReserveError)> {
-        if self.len == self.cap {
-            if let Err(err) = self.grow_amortized(1) {
+        if self.len == self.mem.capacity() {
+            if let Err(err) = self.mem.grow_amortized(self.len, 1) {
                 return Err((value, err));
             }
         }
         debug_assert!(
-            self.len < self.cap,
+            self.len < self.mem.capacity(),
             "try_push len={} cap={}",
             self.len,
-            self.cap
+            self.mem.capacity()
         );
         // SAFETY: as in `push`: `len < cap`, so slot `len` is in bounds and uninitialised.
-        unsafe { self.ptr.as_ptr().add(self.len).write(value) };
+        unsafe { self.mem.ptr().add(self.len).write(value) };
         self.len += 1;
         Ok(())
     }
@@ -277,7 +253,7 @@ impl<T> RawBuf<T> {
         // SAFETY: `slot == len` unless the seeded bug is on; slot `len` (the old last one) is
         // initialised and, with `len` decremented, no longer owned by the buffer, so reading
         // moves the value out exactly once.
-        Some(unsafe { self.ptr.as_ptr().add(slot).read() })
+        Some(unsafe { self.mem.ptr().add(slot).read() })
     }
 
     /// Inserts `element` at `index`, shifting the elements after it one slot to the back.
@@ -293,13 +269,13 @@ impl<T> RawBuf<T> {
         if index > len {
             panic!("insertion index (is {index}) should be <= len (is {len})");
         }
-        if len == self.cap {
+        if len == self.mem.capacity() {
             self.grow_one();
         }
         debug_assert!(
-            index <= len && len < self.cap,
+            index <= len && len < self.mem.capacity(),
             "insert index={index} len={len} cap={}",
-            self.cap
+            self.mem.capacity()
         );
         // SAFETY:
         // 1. `index <= len < cap`: slots `index..=len` lie inside the allocation (or `T` is
@@ -310,7 +286,7 @@ impl<T> RawBuf<T> {
         // 3. slot `index` is then a bitwise copy of an element that now lives at `index + 1`,
         //    so writing over it without dropping duplicates and leaks nothing.
         unsafe {
-            let hole = self.ptr.as_ptr().add(index);
+            let hole = self.mem.ptr().add(index);
             if index < len {
                 ptr::copy(hole, hole.add(1), len - index);
             }
@@ -331,9 +307,9 @@ impl<T> RawBuf<T> {
             panic!("removal index (is {index}) should be < len (is {len})");
         }
         debug_assert!(
-            len <= self.cap,
+            len <= self.mem.capacity(),
             "remove index={index} len={len} cap={}",
-            self.cap
+            self.mem.capacity()
         );
         // SAFETY:
         // 1. `index < len <= cap`: slot `index` holds an initialised element, read (moved out)
@@ -343,7 +319,7 @@ impl<T> RawBuf<T> {
         // 3. with `len` decremented, slot `len - 1` (now a stale duplicate) is outside the
         //    buffer, so every element is owned once.
         unsafe {
-            let hole = self.ptr.as_ptr().add(index);
+            let hole = self.mem.ptr().add(index);
             let removed = hole.read();
             ptr::copy(hole.add(1), hole, len - index - 1);
             self.len = len - 1;
@@ -363,9 +339,9 @@ impl<T> RawBuf<T> {
             panic!("swap_remove index (is {index}) should be < len (is {len})");
         }
         debug_assert!(
-            len <= self.cap,
+            len <= self.mem.capacity(),
             "swap_remove index={index} len={len} cap={}",
-            self.cap
+            self.mem.capacity()
         );
         // SAFETY:
         // 1. `index < len` and `len - 1 < len`: both slots hold initialised elements in bounds;
@@ -374,7 +350,7 @@ impl<T> RawBuf<T> {
         // 3. with `len` decremented the last slot is outside the buffer, so the moved element is
         //    owned once.
         unsafe {
-            let base = self.ptr.as_ptr();
+            let base = self.mem.ptr();
             let removed = base.add(index).read();
             ptr::copy(base.add(len - 1), base.add(index), 1);
             self.len = len - 1;
@@ -399,7 +375,7 @@ impl<T> RawBuf<T> {
         // the buffer no longer owns (len shrunk above), so dropping them here drops each exactly
         // once. If a destructor panics, the slice's drop glue drops the remaining ones.
         unsafe {
-            let tail = ptr::slice_from_raw_parts_mut(self.ptr.as_ptr().add(len), tail);
+            let tail = ptr::slice_from_raw_parts_mut(self.mem.ptr().add(len), tail);
             ptr::drop_in_place(tail);
         }
     }
@@ -448,8 +424,8 @@ impl<T> RawBuf<T> {
     /// `isize::MAX` bytes; [`TryReserveError::AllocError`] if the allocator fails. On error the
     /// buffer is unchanged.
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
-        if self.needs_to_grow(additional) {
-            self.grow_amortized(additional)
+        if self.mem.needs_to_grow(self.len, additional) {
+            self.mem.grow_amortized(self.len, additional)
         } else {
             Ok(())
         }
@@ -461,8 +437,8 @@ impl<T> RawBuf<T> {
     /// # Errors
     /// As [`try_reserve`](Self::try_reserve).
     pub fn try_reserve_exact(&mut self, additional: usize) -> Result<(), TryReserveError> {
-        if self.needs_to_grow(additional) {
-            self.grow_exact(additional)
+        if self.mem.needs_to_grow(self.len, additional) {
+            self.mem.grow_exact(self.len, additional)
         } else {
             Ok(())
         }
@@ -475,26 +451,7 @@ impl<T> RawBuf<T> {
     /// If the allocator fails to shrink, calls
     /// [`handle_alloc_error`](std::alloc::handle_alloc_error).
     pub fn shrink_to_fit(&mut self) {
-        if Self::IS_ZST || self.cap == self.len {
-            return;
-        }
-        if self.len == 0 {
-            // SAFETY: `ptr` is this buffer's allocation made with `Layout::array::<T>(cap)`, or
-            // there is none (field invariants); `ptr` and `cap` are reset right below, so the
-            // freed memory is never used again.
-            unsafe { free_buffer(self.ptr, self.cap) };
-            // Seeded bug `raw_buf-shrink-double-free` keeps the freed pointer.
-            if !seeded::active(Bug::RawBufShrinkDoubleFree) {
-                self.ptr = NonNull::dangling();
-                self.cap = 0;
-            }
-        } else {
-            // SAFETY: 1. `T` is not zero-sized (checked above); 2. the new capacity `len`
-            // is at least `len`, and non-zero (the other branch handles 0).
-            if let Err(err) = unsafe { self.realloc_exact(self.len) } {
-                handle_reserve_error(err);
-            }
-        }
+        self.mem.shrink_to(self.len);
     }
 
     /// Appends clones of the elements of `other`.
@@ -512,7 +469,7 @@ impl<T> RawBuf<T> {
         T: Clone,
     {
         self.reserve(other.len());
-        let (dst, cap) = (self.ptr.as_ptr(), self.cap);
+        let (dst, cap) = (self.mem.ptr(), self.mem.capacity());
         if seeded::active(Bug::RawBufExtendLenFirst) {
             // Seeded bug `raw_buf-extend-len-first`: the new slots are counted before they are
             // written, so a panicking `clone` leaves uninitialised slots inside the length.
@@ -602,7 +559,7 @@ impl<T> RawBuf<T> {
             // SAFETY: `cur < original_len <= cap`, so the slot is in bounds, and it holds an
             // unvisited, initialised element; the guard's exclusive borrow of the buffer makes
             // this the only reference to it.
-            let elem = unsafe { &mut *g.buf.ptr.as_ptr().add(cur) };
+            let elem = unsafe { &mut *g.buf.mem.ptr().add(cur) };
             if !keep(elem) {
                 // Count the element as processed first: if its destructor panics, the guard must
                 // treat its slot as a hole, not as an element to keep.
@@ -627,7 +584,7 @@ impl<T> RawBuf<T> {
                 //    nothing;
                 // 3. slot `cur` becomes a hole once `processed` passes it below, so the element
                 //    is owned once, at `hole`.
-                unsafe { ptr::copy_nonoverlapping(elem, g.buf.ptr.as_ptr().add(hole), 1) };
+                unsafe { ptr::copy_nonoverlapping(elem, g.buf.mem.ptr().add(hole), 1) };
             }
             g.processed += 1;
         }
@@ -652,10 +609,10 @@ impl<T> RawBuf<T> {
         let other_len = len - at;
         let mut other = Self::with_capacity(other_len);
         debug_assert!(
-            other_len <= other.cap && len <= self.cap,
+            other_len <= other.mem.capacity() && len <= self.mem.capacity(),
             "copy dst=0 src={at} len={other_len} cap={} src_cap={}",
-            other.cap,
-            self.cap
+            other.mem.capacity(),
+            self.mem.capacity()
         );
         // SAFETY:
         // 1. the source `at..len` is initialised and in bounds;
@@ -665,9 +622,7 @@ impl<T> RawBuf<T> {
         //    bytes long);
         // 4. the lengths are set below without user code in between, so each moved element is
         //    owned by `other` only.
-        unsafe {
-            ptr::copy_nonoverlapping(self.ptr.as_ptr().add(at), other.ptr.as_ptr(), other_len)
-        };
+        unsafe { ptr::copy_nonoverlapping(self.mem.ptr().add(at), other.mem.ptr(), other_len) };
         self.len = at;
         other.len = other_len;
         other
@@ -685,11 +640,11 @@ impl<T> RawBuf<T> {
         let count = other.len;
         self.reserve(count);
         debug_assert!(
-            count <= self.cap - self.len && count <= other.cap,
+            count <= self.mem.capacity() - self.len && count <= other.mem.capacity(),
             "copy dst={} src=0 len={count} cap={} src_cap={}",
             self.len,
-            self.cap,
-            other.cap
+            self.mem.capacity(),
+            other.mem.capacity()
         );
         // SAFETY:
         // 1. the source `0..count` of `other` is initialised and in bounds;
@@ -699,9 +654,7 @@ impl<T> RawBuf<T> {
         //    there is none and the regions are zero bytes long): no overlap;
         // 4. the lengths are updated below without user code in between, so each element is
         //    owned by `self` only.
-        unsafe {
-            ptr::copy_nonoverlapping(other.ptr.as_ptr(), self.ptr.as_ptr().add(self.len), count)
-        };
+        unsafe { ptr::copy_nonoverlapping(other.mem.ptr(), self.mem.ptr().add(self.len), count) };
         other.len = 0;
         self.len += count;
     }
@@ -714,218 +667,19 @@ impl<T> RawBuf<T> {
     /// dangling pointer; if `T` is not zero-sized, `cap == 0` and `ptr` is not the dangling
     /// pointer; if `cap > 0` and `ptr` is misaligned or `cap` elements exceed `isize::MAX` bytes.
     pub fn check_invariants(&self) {
-        let (ptr, cap, len) = (self.ptr.as_ptr(), self.cap, self.len);
-        let (size, align) = (size_of::<T>(), align_of::<T>());
-        let dangling = NonNull::<T>::dangling().as_ptr();
+        let (cap, len) = (self.capacity(), self.len);
         assert!(len <= cap, "RawBuf invariant: len {len} > cap {cap}");
-        if Self::IS_ZST {
-            assert!(
-                cap == usize::MAX,
-                "RawBuf invariant: zero-sized T but cap {cap} != usize::MAX"
-            );
-            assert!(
-                ptr.addr() == dangling.addr(),
-                "RawBuf invariant: zero-sized T but ptr {ptr:p} is not dangling ({dangling:p})"
-            );
-        } else if cap == 0 {
-            assert!(
-                ptr.addr() == dangling.addr(),
-                "RawBuf invariant: cap 0 but ptr {ptr:p} is not the dangling pointer {dangling:p}"
-            );
-        } else {
-            assert!(
-                ptr.is_aligned(),
-                "RawBuf invariant: ptr {ptr:p} is not aligned to {align} (cap {cap})"
-            );
-            assert!(
-                Layout::array::<T>(cap).is_ok(),
-                "RawBuf invariant: cap {cap} x {size} bytes (align {align}) exceeds isize::MAX"
-            );
-        }
-    }
-
-    /// Whether `additional` more elements do not fit in the current capacity.
-    fn needs_to_grow(&self, additional: usize) -> bool {
-        // `len <= cap` (field invariant), so the subtraction cannot underflow.
-        additional > self.cap - self.len
+        self.mem.check_invariants();
     }
 
     /// Grows for one more element (the slow path of `push` and `insert`).
     #[cold]
     #[inline(never)]
     fn grow_one(&mut self) {
-        if let Err(err) = self.grow_amortized(1) {
+        if let Err(err) = self.mem.grow_amortized(self.len, 1) {
             handle_reserve_error(err);
         }
     }
-
-    /// Grows to `max(2 * cap, len + additional, MIN_NON_ZERO_CAP)`; the caller has checked that
-    /// `additional` elements do not fit.
-    fn grow_amortized(&mut self, additional: usize) -> Result<(), TryReserveError> {
-        debug_assert!(
-            self.needs_to_grow(additional),
-            "grow additional={additional} len={} cap={}",
-            self.len,
-            self.cap
-        );
-        if Self::IS_ZST {
-            // The capacity is `usize::MAX`, so needing to grow means `len + additional`
-            // overflowed.
-            return Err(TryReserveError::CapacityOverflow);
-        }
-        let required = self
-            .len
-            .checked_add(additional)
-            .ok_or(TryReserveError::CapacityOverflow)?;
-        // `cap * 2` cannot overflow: `cap * size_of::<T>() <= isize::MAX` (field invariant).
-        let new_cap = cmp::max(cmp::max(self.cap * 2, required), Self::MIN_NON_ZERO_CAP);
-        // SAFETY: 1. `T` is not zero-sized (checked above); 2. `new_cap >= required > len`
-        // (`additional` does not fit, so it is non-zero), hence also `new_cap > 0`.
-        unsafe { self.realloc_exact(new_cap) }
-    }
-
-    /// Grows to exactly `len + additional`; the caller has checked that `additional` elements
-    /// do not fit.
-    fn grow_exact(&mut self, additional: usize) -> Result<(), TryReserveError> {
-        debug_assert!(
-            self.needs_to_grow(additional),
-            "grow additional={additional} len={} cap={}",
-            self.len,
-            self.cap
-        );
-        if Self::IS_ZST {
-            return Err(TryReserveError::CapacityOverflow);
-        }
-        let new_cap = self
-            .len
-            .checked_add(additional)
-            .ok_or(TryReserveError::CapacityOverflow)?;
-        // SAFETY: 1. `T` is not zero-sized (checked above); 2. `new_cap > cap >= len`, since
-        // `additional` does not fit, hence also `new_cap > 0`.
-        unsafe { self.realloc_exact(new_cap) }
-    }
-
-    /// Moves the buffer into an allocation of exactly `new_cap` slots (allocating the first one
-    /// if there is none), or leaves it unchanged and reports why it cannot.
-    ///
-    /// # Safety
-    /// 1. `T` is not zero-sized;
-    /// 2. `new_cap > 0` and `new_cap >= self.len`.
-    unsafe fn realloc_exact(&mut self, new_cap: usize) -> Result<(), TryReserveError> {
-        debug_assert!(
-            !Self::IS_ZST && new_cap > 0 && new_cap >= self.len,
-            "realloc size={} new_cap={new_cap} len={} cap={}",
-            size_of::<T>(),
-            self.len,
-            self.cap
-        );
-        let new_layout =
-            Layout::array::<T>(new_cap).map_err(|_| TryReserveError::CapacityOverflow)?;
-        let new_ptr = if self.cap == 0 {
-            // SAFETY: `new_layout` has a non-zero size: `T` is not zero-sized (precondition 1)
-            // and `new_cap > 0` (precondition 2).
-            unsafe { alloc::alloc(new_layout) }
-        } else {
-            // SAFETY: `T` is not zero-sized and `cap > 0`, so the allocation exists and was made
-            // with `Layout::array::<T>(cap)` (field invariants), a valid layout.
-            let old_layout = unsafe { array_layout::<T>(self.cap) };
-            debug_assert_eq!(
-                old_layout.align(),
-                new_layout.align(),
-                "realloc changes the alignment"
-            );
-            // SAFETY:
-            // 1. `ptr` is a live allocation of the global allocator made with `old_layout`
-            //    (field invariants);
-            // 2. `new_layout.size()` is non-zero (as above) and, being the size of a valid
-            //    layout with `old_layout`'s alignment, does not overflow `isize::MAX` when
-            //    rounded up to that alignment.
-            unsafe { alloc::realloc(self.ptr.as_ptr().cast(), old_layout, new_layout.size()) }
-        };
-        // On failure the old allocation (if any) is untouched and still owned by `self`.
-        let new_ptr =
-            NonNull::new(new_ptr).ok_or(TryReserveError::AllocError { layout: new_layout })?;
-        self.ptr = new_ptr.cast();
-        self.cap = new_cap;
-        Ok(())
-    }
-}
-
-/// `Layout::array::<T>(cap)`, without re-checking that it is valid.
-///
-/// # Safety
-/// `Layout::array::<T>(cap)` must succeed, as it does for the capacity of a live allocation.
-unsafe fn array_layout<T>(cap: usize) -> Layout {
-    debug_assert!(
-        Layout::array::<T>(cap).is_ok(),
-        "array_layout cap={cap} size={}",
-        size_of::<T>()
-    );
-    // SAFETY: `Layout::array::<T>(cap)` succeeds (precondition), which means exactly that
-    // `size_of::<T>() * cap` does not overflow and, rounded up to `align_of::<T>()` (a power of
-    // two), does not exceed `isize::MAX`; that layout is this one, since the size of `T` is a
-    // multiple of its alignment.
-    unsafe { Layout::from_size_align_unchecked(size_of::<T>() * cap, align_of::<T>()) }
-}
-
-/// Turns a failed reservation into the behaviour the panicking methods document.
-#[cold]
-#[inline(never)]
-fn handle_reserve_error(err: TryReserveError) -> ! {
-    match err {
-        TryReserveError::CapacityOverflow => panic!("capacity overflow"),
-        TryReserveError::AllocError { layout } => alloc::handle_alloc_error(layout),
-    }
-}
-
-/// Frees an allocation of `cap` slots of `T` when dropped: a guard that releases the memory also
-/// when an element's destructor panics (std's `RawVec` drop, as a guard).
-struct FreeOnDrop<T> {
-    /// Invariant: as `RawBuf::ptr` for capacity `cap` (see `new`).
-    ptr: NonNull<T>,
-    cap: usize,
-}
-
-impl<T> FreeOnDrop<T> {
-    /// A guard that frees `ptr` when dropped.
-    ///
-    /// # Safety
-    /// If `T` is not zero-sized and `cap > 0`: `ptr` is a live allocation of the global
-    /// allocator made with `Layout::array::<T>(cap)`, nobody else frees it, and nobody uses it
-    /// after the guard is dropped.
-    unsafe fn new(ptr: NonNull<T>, cap: usize) -> Self {
-        debug_assert!(
-            size_of::<T>() == 0 || cap == 0 || Layout::array::<T>(cap).is_ok(),
-            "FreeOnDrop cap={cap} size={}",
-            size_of::<T>()
-        );
-        FreeOnDrop { ptr, cap }
-    }
-}
-
-impl<T> Drop for FreeOnDrop<T> {
-    fn drop(&mut self) {
-        // SAFETY: precondition of `new`, passed to `free_buffer`.
-        unsafe { free_buffer(self.ptr, self.cap) };
-    }
-}
-
-/// Frees an allocation of `cap` slots of `T`; does nothing if `T` is zero-sized or `cap == 0`
-/// (there is no allocation then).
-///
-/// # Safety
-/// If `T` is not zero-sized and `cap > 0`: `ptr` is a live allocation of the global allocator
-/// made with `Layout::array::<T>(cap)`, and nobody uses it afterwards.
-unsafe fn free_buffer<T>(ptr: NonNull<T>, cap: usize) {
-    if size_of::<T>() == 0 || cap == 0 {
-        return;
-    }
-    // SAFETY: `ptr` was allocated with `Layout::array::<T>(cap)` (precondition), so that layout
-    // is valid.
-    let layout = unsafe { array_layout::<T>(cap) };
-    // SAFETY: `ptr` is a live allocation of the global allocator made with `layout`, and it is
-    // not used after this (precondition).
-    unsafe { alloc::dealloc(ptr.as_ptr().cast(), layout) };
 }
 
 /// Writes a local length back to the buffer when dropped, also during unwinding (std's
@@ -946,7 +700,7 @@ impl Drop for SetLenOnDrop<'_> {
 struct BackshiftOnDrop<'a, T> {
     /// The buffer, with `len` set to 0 while the guard lives.
     buf: &'a mut RawBuf<T>,
-    /// Invariant: `deleted <= processed <= original_len <= buf.cap`. Slots
+    /// Invariant: `deleted <= processed <= original_len <= buf.mem.capacity()`. Slots
     /// `0..processed - deleted` hold the kept elements, `processed - deleted..processed` are
     /// holes, `processed..original_len` hold the elements not yet visited.
     processed: usize,
@@ -960,10 +714,10 @@ impl<T> Drop for BackshiftOnDrop<'_, T> {
         let unvisited = original_len - processed;
         if deleted > 0 && unvisited > 0 {
             debug_assert!(
-                deleted <= processed && original_len <= self.buf.cap,
+                deleted <= processed && original_len <= self.buf.mem.capacity(),
                 "copy dst={} src={processed} len={unvisited} cap={}",
                 processed - deleted,
-                self.buf.cap
+                self.buf.mem.capacity()
             );
             // SAFETY:
             // 1. the source `processed..original_len` holds the unvisited initialised elements,
@@ -974,7 +728,7 @@ impl<T> Drop for BackshiftOnDrop<'_, T> {
             //    initialised and the rest of the old range holds stale duplicates outside the
             //    length.
             unsafe {
-                let base = self.buf.ptr.as_ptr();
+                let base = self.buf.mem.ptr();
                 ptr::copy(
                     base.add(processed),
                     base.add(processed - deleted),
@@ -988,13 +742,10 @@ impl<T> Drop for BackshiftOnDrop<'_, T> {
 
 impl<T> Drop for RawBuf<T> {
     fn drop(&mut self) {
-        // SAFETY: `ptr` and `cap` describe this buffer's allocation (field invariants), which
-        // nobody else frees and which is not used after this destructor.
-        let _free = unsafe { FreeOnDrop::new(self.ptr, self.cap) };
         // SAFETY: slots `0..len` hold initialised elements owned by the buffer, dropped exactly
-        // once here. If a destructor panics, the slice's drop glue drops the rest, then `_free`
-        // releases the memory.
-        unsafe { ptr::drop_in_place(ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.len)) };
+        // once here. If a destructor panics, the slice's drop glue drops the rest; then (also
+        // while unwinding) the field `mem` frees the memory.
+        unsafe { ptr::drop_in_place(ptr::slice_from_raw_parts_mut(self.mem.ptr(), self.len)) };
     }
 }
 
@@ -1197,14 +948,18 @@ impl<T, const N: usize> From<[T; N]> for RawBuf<T> {
     fn from(array: [T; N]) -> Self {
         let mut buf = Self::with_capacity(N);
         let array = ManuallyDrop::new(array);
-        debug_assert!(N <= buf.cap, "from array N={N} cap={}", buf.cap);
+        debug_assert!(
+            N <= buf.mem.capacity(),
+            "from array N={N} cap={}",
+            buf.mem.capacity()
+        );
         // SAFETY:
         // 1. the source is the array's `N` initialised elements;
         // 2. the destination `0..N` is inside the new allocation of capacity `N` (or zero bytes
         //    long), uninitialised;
         // 3. the allocation is fresh, so the regions do not overlap;
         // 4. the array is in `ManuallyDrop`, so the moved elements are owned by `buf` only.
-        unsafe { ptr::copy_nonoverlapping(array.as_ptr(), buf.ptr.as_ptr(), N) };
+        unsafe { ptr::copy_nonoverlapping(array.as_ptr(), buf.mem.ptr(), N) };
         buf.len = N;
         buf
     }
@@ -1224,19 +979,19 @@ impl<T> Extend<T> for RawBuf<T> {
     fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
         let mut iter = iter.into_iter();
         while let Some(item) = iter.next() {
-            if self.len == self.cap {
+            if self.len == self.mem.capacity() {
                 let (lower, _) = iter.size_hint();
                 self.reserve(lower.saturating_add(1));
             }
             debug_assert!(
-                self.len < self.cap,
+                self.len < self.mem.capacity(),
                 "extend len={} cap={}",
                 self.len,
-                self.cap
+                self.mem.capacity()
             );
             // SAFETY: `len < cap` (reserved above if needed), so slot `len` is in bounds and
             // uninitialised; the length is bumped right after, before user code runs again.
-            unsafe { self.ptr.as_ptr().add(self.len).write(item) };
+            unsafe { self.mem.ptr().add(self.len).write(item) };
             self.len += 1;
         }
     }
@@ -1274,9 +1029,11 @@ impl<T> IntoIterator for RawBuf<T> {
     /// An owning iterator: it takes over the allocation and frees it when dropped.
     fn into_iter(self) -> IntoIter<T> {
         let buf = ManuallyDrop::new(self);
-        // SAFETY: the fields are those of a valid buffer (its invariants are `IntoIter::new`'s
-        // preconditions), and `ManuallyDrop` keeps `self` from freeing or dropping anything, so
-        // the iterator is the sole owner.
-        unsafe { IntoIter::new(buf.ptr, buf.cap, buf.len) }
+        // SAFETY: `ManuallyDrop` keeps `buf` from dropping anything, so its memory is moved out
+        // exactly once here.
+        let mem = unsafe { ptr::read(&raw const buf.mem) };
+        // SAFETY: slots `0..len` of `mem` are the buffer's initialised elements (field
+        // invariants), and nothing else will drop or touch them.
+        unsafe { IntoIter::new(mem, buf.len) }
     }
 }

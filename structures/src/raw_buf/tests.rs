@@ -12,6 +12,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::{self, NonNull};
 use std::rc::Rc;
 
+use super::raw::RawMem;
 use super::{Drain, IntoIter, RawBuf, TryReserveError};
 use crate::test_util::{Counted, Ledger, MODEL_OPS, Rng};
 
@@ -64,8 +65,7 @@ fn hash_of<H: Hash + ?Sized>(value: &H) -> u64 {
 /// fields may describe memory that is not an allocation.
 fn corrupt<T>(ptr: NonNull<T>, cap: usize, len: usize) -> ManuallyDrop<RawBuf<T>> {
     ManuallyDrop::new(RawBuf {
-        ptr,
-        cap,
+        mem: RawMem::corrupt(ptr, cap),
         len,
         _owns: PhantomData,
     })
@@ -74,8 +74,7 @@ fn corrupt<T>(ptr: NonNull<T>, cap: usize, len: usize) -> ManuallyDrop<RawBuf<T>
 /// A buffer of `usize::MAX` unit values: full, although it owns no memory.
 fn full_of_units() -> RawBuf<()> {
     RawBuf {
-        ptr: NonNull::dangling(),
-        cap: usize::MAX,
+        mem: RawMem::new(),
         len: usize::MAX,
         _owns: PhantomData,
     }
@@ -1107,7 +1106,7 @@ fn check_invariants_catches_len_over_cap() {
 }
 
 #[test]
-#[should_panic(expected = "RawBuf invariant: zero-sized T but cap 7 != usize::MAX")]
+#[should_panic(expected = "RawBuf invariant: zero-sized T but 7 slots stored")]
 fn check_invariants_catches_zero_sized_capacity() {
     corrupt::<()>(NonNull::dangling(), 7, 0).check_invariants();
 }
@@ -1489,7 +1488,7 @@ fn model_test<T: Elem>(
     let mut other: RawBuf<T> = RawBuf::new();
     let mut other_model: Vec<T> = Vec::new();
     let zst = size_of::<T>() == 0;
-    let min_cap = RawBuf::<T>::MIN_NON_ZERO_CAP;
+    let min_cap = RawMem::<T>::MIN_NON_ZERO_CAP;
 
     for step in 0..MODEL_OPS {
         let len = model.len();
