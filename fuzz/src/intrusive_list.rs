@@ -468,15 +468,13 @@ fn apply<L: List>(side: &mut Lists<L>, op: &Op) -> Vec<Out<u32>> {
     }
 }
 
-/// Every element of every list as (list, value, linked), then each handle's element, as
-/// (`usize::MAX`, value, linked).
+/// Every element of every list as (list, value, `true`), then each handle's element as
+/// (`usize::MAX`, value, whether it is linked). (The subject's `check_invariants` checks the
+/// links of the elements in its lists.)
 fn state<L: List>(side: &Lists<L>) -> impl Iterator<Item = (usize, u32, bool)> {
     let lists = side.lists.iter().enumerate();
-    let handles = side.handles.live().iter().map(|h| (usize::MAX, &**h));
-    lists
-        .flat_map(|(i, list)| list.iter().map(move |node| (i, node)))
-        .chain(handles)
-        .map(|(i, node)| (i, value(node), L::is_linked(node)))
+    let elements = lists.flat_map(|(i, list)| list.iter().map(move |node| (i, value(node), true)));
+    elements.chain(side.handles.live().iter().map(|h| (usize::MAX, value(h), L::is_linked(h))))
 }
 
 lockstep::spec! {

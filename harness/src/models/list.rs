@@ -1,15 +1,41 @@
 //! [`ListModel`]: a doubly linked list of pointers with cursors, as intrusive lists offer it.
 
 use std::cell::RefCell;
-use std::collections::hash_map::RandomState;
 use std::collections::{HashSet, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::mem;
 use std::ops::Deref;
 use std::ptr;
 
 thread_local! {
     /// The addresses of the values some [`ListModel`] on this thread holds.
-    static LINKED: RefCell<HashSet<usize, RandomState>> = RefCell::new(HashSet::new());
+    static LINKED: RefCell<HashSet<usize, BuildHasherDefault<AddressHasher>>> =
+        RefCell::new(HashSet::default());
+}
+
+/// Hashes an address with one multiplication (Fibonacci hashing): addresses are not chosen by an
+/// adversary, and a model runs under Miri too, where SipHash costs thousands of steps a call.
+#[derive(Debug, Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        bytes.iter().for_each(|&b| self.write_u64(u64::from(b)));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(26);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
 }
 
 /// The address a value is known by, or `None` for a zero-sized one (which has no address of its
