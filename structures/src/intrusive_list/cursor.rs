@@ -94,7 +94,8 @@ where
 }
 
 /// A position in a [`LinkedList`] through which the list can be changed: elements inserted,
-/// removed or replaced at the position, and other lists spliced in or split off.
+/// removed or replaced at the position, and other lists spliced in or split off. Its read-only
+/// moves go through [`as_cursor`](CursorMut::as_cursor): one path for both kinds of cursor.
 ///
 /// Made by [`LinkedList::cursor_mut`], [`cursor_front_mut`](LinkedList::cursor_front_mut),
 /// [`cursor_back_mut`](LinkedList::cursor_back_mut) or
@@ -129,28 +130,27 @@ impl<'a, A: Adapter> CursorMut<'a, A> {
     /// The current element; `None` at the null position.
     #[must_use]
     pub fn get(&self) -> Option<&A::Value> {
-        let current = self.current?;
-        // SAFETY: `current` is linked into `list`, which stays borrowed (through `self`) for the
-        // result's lifetime.
-        Some(unsafe { value_ref::<A>(current) })
+        self.as_cursor().get()
     }
 
     /// Whether the cursor is at the null position.
     #[must_use]
     pub fn is_null(&self) -> bool {
-        self.current.is_none()
+        self.as_cursor().is_null()
     }
 
     /// Moves to the next element: from the back to null, from null to the front.
     pub fn move_next(&mut self) {
-        // SAFETY: `current` is `None` or linked into `list`.
-        self.current = unsafe { self.list.ring_next(self.current) };
+        let mut view = self.as_cursor();
+        view.move_next();
+        self.current = view.current;
     }
 
     /// Moves to the previous element: from the front to null, from null to the back.
     pub fn move_prev(&mut self) {
-        // SAFETY: `current` is `None` or linked into `list`.
-        self.current = unsafe { self.list.ring_prev(self.current) };
+        let mut view = self.as_cursor();
+        view.move_prev();
+        self.current = view.current;
     }
 
     /// The element [`move_next`](CursorMut::move_next) would move to; `None` if that is null.
