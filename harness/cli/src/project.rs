@@ -122,7 +122,7 @@ impl Project {
             .iter()
             .filter(|p| {
                 let name = p["name"].as_str().unwrap_or_default();
-                name != "lockstep" && name != "lockstep-cli"
+                !["lockstep", "lockstep-store", "lockstep-cli"].contains(&name)
             })
             .map(|p| dir_of(p))
             // The fuzz package, and crates inside it (its regression tests), are the spec's.
