@@ -395,7 +395,11 @@ fn apply<L: List>(side: &mut Lists<L>, op: &Op) -> Vec<Out<u32>> {
         Op::Pop { list, front } => {
             let list = &mut lists[pick(list)];
             let elem = if *front { list.pop_front() } else { list.pop_back() };
-            one(elem.as_deref().map(value).into())
+            let out = elem.as_deref().map(value).into();
+            // Dropped before the output is built: a drop that panics would leak a return value
+            // built before it (rust-lang/rust#47949), which LeakSanitizer reports.
+            drop(elem);
+            one(out)
         }
         Op::Ends { list } => {
             let l = &lists[pick(list)];
@@ -413,7 +417,9 @@ fn apply<L: List>(side: &mut Lists<L>, op: &Op) -> Vec<Out<u32>> {
             let mut got: Vec<u32> =
                 iter.by_ref().take((*front).into()).map(|e| value(&e)).collect();
             got.extend(iter.by_ref().rev().take((*back).into()).map(|e| value(&e)));
-            vec![got.into(), iter.len().into()]
+            let left = iter.len();
+            drop(iter); // before the output is built, as in `Pop`
+            vec![got.into(), left.into()]
         }
         Op::Append { list, other } if pick(list) != pick(other) => {
             let mut taken = mem::take(&mut lists[pick(other)]);
@@ -426,7 +432,9 @@ fn apply<L: List>(side: &mut Lists<L>, op: &Op) -> Vec<Out<u32>> {
         Op::Take { list } => {
             let taken = lists[pick(list)].take();
             if n < MAX_LISTS {
-                lists.push(taken);
+                lists.push(taken)
+            } else {
+                drop(taken)
             }
             one(Out::Unit)
         }
