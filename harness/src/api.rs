@@ -43,6 +43,35 @@
 /// (`B: Buf + IntoIterator<Item = T>`). A method a type lacks fails to compile with "function
 /// cannot return without recursing" on the trait's implementation for that type; give the type
 /// the method, or leave the op out of the trait.
+///
+/// Where the types' signatures name different types (a cursor's `splice_after` takes its own
+/// list type), declare an associated type among the methods (`type Spare: List;`, one bound at
+/// most) and give each type its value in brackets after it. An `unsafe fn` is declared as such,
+/// with its `# Safety` section, and forwarded inside an `unsafe` block:
+///
+/// ```
+/// lockstep::same_api! {
+///     /// What two kinds of vector share.
+///     pub trait Halves for Vec<u8> [type Half = Vec<u8>;], Vec<u16> [type Half = Vec<u16>;] {
+///         /// What `split_off` returns.
+///         type Half;
+///         fn len(&self) -> usize;
+///         fn split_off(&mut self, at: usize) -> Self::Half;
+///         /// # Safety
+///         /// As `Vec::set_len`'s: `new_len` is at most the capacity, its elements initialised.
+///         unsafe fn set_len(&mut self, new_len: usize);
+///     }
+/// }
+///
+/// fn halve<V: Halves>(v: &mut V) -> V::Half {
+///     let half = v.split_off(v.len() / 2);
+///     // SAFETY: a shorter length keeps every element inside it initialised.
+///     unsafe { v.set_len(v.len() / 2) };
+///     half
+/// }
+/// assert_eq!(halve(&mut vec![1_u8, 2, 3, 4]), [3, 4]);
+/// assert_eq!(halve(&mut vec![1_u16, 2]), [2]);
+/// ```
 #[macro_export]
 macro_rules! same_api {
     ($(#[$attr:meta])* $vis:vis trait $name:ident : $($rest:tt)*) => {
@@ -72,7 +101,8 @@ macro_rules! same_api {
             $done $($rest)*);
     };
     // One method at a time, by its receiver: `&mut self`, `&self`, `self`, or none (and `unsafe`
-    // with a borrowed receiver).
+    // with a borrowed receiver). `$unsafe` matches nothing that is written: a repetition is only
+    // re-emitted around a variable, so the optional `unsafe` carries an empty one.
     (@parse $head:tt $bounds:tt $tys:tt $types:tt [$($done:tt)*]
         $(#[$m:meta])* $(unsafe $($unsafe:lifetime)?)? fn $f:ident
         $(<$($g:ident : $b:path),* $(,)?>)?
