@@ -408,12 +408,12 @@ impl<P: Deref> ListCursorMut<'_, P> {
 
     /// The current element; `None` at the null position.
     pub fn get(&self) -> Option<&P::Target> {
-        self.list.get(self.at)
+        self.as_cursor().get()
     }
 
     /// Whether the cursor is at the null position.
     pub fn is_null(&self) -> bool {
-        self.at.is_none()
+        self.as_cursor().is_null()
     }
 
     /// Moves to the next element: from the back to null, from null to the front.
@@ -428,12 +428,12 @@ impl<P: Deref> ListCursorMut<'_, P> {
 
     /// The element `move_next` would move to.
     pub fn peek_next(&self) -> Option<&P::Target> {
-        self.list.get(self.list.next(self.at))
+        self.as_cursor().peek_next()
     }
 
     /// The element `move_prev` would move to.
     pub fn peek_prev(&self) -> Option<&P::Target> {
-        self.list.get(self.list.prev(self.at))
+        self.as_cursor().peek_prev()
     }
 
     /// Removes the current element and moves to the next one (null after the back); `None` at

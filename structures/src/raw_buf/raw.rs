@@ -112,6 +112,28 @@ impl<T> RawMem<T> {
         len: usize,
         additional: usize,
     ) -> Result<(), TryReserveError> {
+        self.grow(len, additional, true)
+    }
+
+    /// Grows to exactly `len + additional` slots, keeping the first `len`; the caller has
+    /// checked that `additional` values do not fit.
+    pub(super) fn grow_exact(
+        &mut self,
+        len: usize,
+        additional: usize,
+    ) -> Result<(), TryReserveError> {
+        self.grow(len, additional, false)
+    }
+
+    /// Grows so that `additional` more values fit after the first `len`, which are kept: to
+    /// `len + additional` slots, or with `amortized` to the largest of that, twice the old
+    /// capacity and `MIN_NON_ZERO_CAP`. The caller has checked that they do not fit.
+    fn grow(
+        &mut self,
+        len: usize,
+        additional: usize,
+        amortized: bool,
+    ) -> Result<(), TryReserveError> {
         debug_assert!(
             self.needs_to_grow(len, additional),
             "grow additional={additional} len={len} cap={}",
@@ -125,33 +147,14 @@ impl<T> RawMem<T> {
         let required = len
             .checked_add(additional)
             .ok_or(TryReserveError::CapacityOverflow)?;
-        // `cap * 2` cannot overflow: `Cap`'s invariant.
-        let new_cap = cmp::max(cmp::max(self.cap.0 * 2, required), Self::MIN_NON_ZERO_CAP);
+        let new_cap = if amortized {
+            // `cap * 2` cannot overflow: `Cap`'s invariant.
+            cmp::max(cmp::max(self.cap.0 * 2, required), Self::MIN_NON_ZERO_CAP)
+        } else {
+            required
+        };
         // SAFETY: 1. `T` is not zero-sized (checked above); 2. `new_cap >= required > len`
         // (`additional` does not fit, so it is non-zero), hence also `new_cap > 0`.
-        unsafe { self.realloc_exact(new_cap, len) }
-    }
-
-    /// Grows to exactly `len + additional` slots, keeping the first `len`; the caller has
-    /// checked that `additional` values do not fit.
-    pub(super) fn grow_exact(
-        &mut self,
-        len: usize,
-        additional: usize,
-    ) -> Result<(), TryReserveError> {
-        debug_assert!(
-            self.needs_to_grow(len, additional),
-            "grow additional={additional} len={len} cap={}",
-            self.cap.0
-        );
-        if Self::IS_ZST {
-            return Err(TryReserveError::CapacityOverflow);
-        }
-        let new_cap = len
-            .checked_add(additional)
-            .ok_or(TryReserveError::CapacityOverflow)?;
-        // SAFETY: 1. `T` is not zero-sized (checked above); 2. `new_cap > cap >= len`, since
-        // `additional` does not fit, hence also `new_cap > 0`.
         unsafe { self.realloc_exact(new_cap, len) }
     }
 
