@@ -36,3 +36,22 @@ pub fn seeded_bugs() -> Vec<lockstep::SeededBugInfo> {
 pub fn target(name: &str) -> Option<Target> {
     TARGETS.iter().copied().find(|t| t.name() == name)
 }
+
+/// Defines a baseline of `scripts/bench`: the libFuzzer target of [`lockstep::baseline_loop`]
+/// over a spec. Outside a fuzzing build it is a binary that runs the loop on each file given.
+#[macro_export]
+macro_rules! baseline_target {
+    ($spec:ty) => {
+        #[cfg(fuzzing)]
+        libfuzzer_sys::fuzz_target!(|data: &[u8]| lockstep::baseline_loop::<$spec>(data));
+
+        /// Runs the loop on each file given.
+        #[cfg(not(fuzzing))]
+        fn main() {
+            for file in std::env::args().skip(1) {
+                let data = std::fs::read(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+                lockstep::baseline_loop::<$spec>(&data);
+            }
+        }
+    };
+}

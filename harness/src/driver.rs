@@ -343,18 +343,18 @@ pub fn shrink_case(target: &Target, case: &Case, budget: Budget) -> Result<Shrin
 /// fuzzer's edit of one) runs as its ops, and what has a trace header but is not a valid trace
 /// is skipped, so every input the fuzzer records replays as the fuzzer ran it.
 pub fn fuzz<S: Spec>(name: &'static str, data: &[u8]) {
-    let ops = if trace::is_trace(data) {
+    let outcome = if trace::is_trace(data) {
         let parsed = std::str::from_utf8(data)
             .ok()
             .and_then(|text| trace::parse::<S::Op>(name, text).ok());
         match parsed {
-            Some(ops) => ops,
+            Some(ops) => runner::run::<S>(&ops),
             None => return,
         }
     } else {
-        runner::decode::<S>(data)
+        runner::run_bytes::<S>(data)
     };
-    if let Outcome::Fail(failure) = &runner::run::<S>(&ops) {
+    if let Outcome::Fail(failure) = &outcome {
         // In a campaign that keeps going, a failure is recorded (or, known, counted) and the
         // fuzzer goes on.
         if let Some(Handled::Continue) = campaign::handle(name, data, failure) {

@@ -40,9 +40,10 @@ pub use handles::{Handles, Pick};
 pub use out::{IntoValue, Out};
 pub use panics::{NON_UNWINDING_PREFIX, PanicMessage, REAL_PANICS_ONE_IN, expect_panic, panics_if};
 pub use runner::{
-    Failure, FailureKind, Outcome, Phase, decode, run, run_alone, run_bytes, run_subject, run_with,
+    Failure, FailureKind, Outcome, Phase, baseline_loop, decode, run, run_alone, run_bytes,
+    run_subject, run_with,
 };
-pub use spec::{Config, PanicPolicy, Spec};
+pub use spec::{Config, InvariantChecks, PanicPolicy, Spec};
 pub use tracked::{Event, InjectedPanic, PanicPlan, Side, Tracked, Violation, arm};
 
 /// Defines a fuzz target for a spec.

@@ -126,6 +126,13 @@ fn payload_message(payload: &(dyn Any + Send)) -> String {
 /// Runs `f`, catching any panic it raises.
 pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
     install_hook();
+    catch_in_run(f)
+}
+
+/// [`catch`] for the steps of a run, which begins with a `catch` that installs the hook: one
+/// test less per step.
+pub(crate) fn catch_in_run<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
+    debug_assert!(INSTALL.is_completed(), "a run begins with `catch`");
     DEPTH.with(|d| d.set(d.get() + 1));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     DEPTH.with(|d| d.set(d.get() - 1));
@@ -234,26 +241,49 @@ pub const REAL_PANICS_ONE_IN: u64 = 128;
 /// Which contract panics take the real path.
 pub(crate) mod contract {
     use std::cell::Cell;
+    use std::hash::Hash;
 
     use super::REAL_PANICS_ONE_IN;
 
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[derive(Clone, Copy, Debug)]
     pub(crate) enum Step {
         /// Every contract panic is raised: outside a run, and in tests that call specs directly.
         Every,
         /// None is: the one-side runs that measure what a structure costs alone.
         Never,
-        /// An op with this hash is being applied.
-        Op(u64),
+        /// An op is being applied: where it is, and what hashes it. The hash is computed only
+        /// when a contract panic asks for it, which few steps do.
+        Op(*const (), fn(*const ()) -> u64),
     }
 
     thread_local! {
         static STEP: Cell<Step> = const { Cell::new(Step::Every) };
     }
 
-    /// Sets what the contract panics of the coming step do.
+    /// Sets what the contract panics of the coming steps do.
     pub(crate) fn set_step(step: Step) {
         STEP.with(|s| s.set(step));
+    }
+
+    /// Runs `f`, the step that applies `op`: a contract panic due in it is raised for real or
+    /// not by `op`'s hash.
+    pub(crate) fn with_op<Op: Hash, R>(op: &Op, f: impl FnOnce() -> R) -> R {
+        fn hash_at<Op: Hash>(op: *const ()) -> u64 {
+            // SAFETY: the pointer is `with_op`'s `op`, cast back to its type; it is in `STEP`
+            // only while `with_op` runs (the guard below takes it out when `with_op` returns or
+            // unwinds), so the borrow it came from is alive, and nothing writes through it.
+            op_hash(unsafe { &*op.cast::<Op>() })
+        }
+        /// Puts `Step::Every` back, whichever way the step ends.
+        struct Restore;
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                set_step(Step::Every);
+            }
+        }
+        set_step(Step::Op(std::ptr::from_ref(op).cast(), hash_at::<Op>));
+        let _restore = Restore;
+        f()
     }
 
     /// Whether a contract panic due now is raised for real.
@@ -261,8 +291,54 @@ pub(crate) mod contract {
         match STEP.with(Cell::get) {
             Step::Every => true,
             Step::Never => false,
-            Step::Op(hash) => hash % REAL_PANICS_ONE_IN == 0,
+            Step::Op(op, hash) => hash(op) % REAL_PANICS_ONE_IN == 0,
         }
+    }
+
+    /// A hash of `op`, the same in every run and every build: which of its contract panics are
+    /// raised for real is decided by it (see [`crate::panics_if`]). One multiply per value hashed,
+    /// since every step pays for it.
+    fn op_hash<Op: std::hash::Hash>(op: &Op) -> u64 {
+        /// FxHash's step, with a final fold of the high bits into the low ones that `%` reads.
+        struct Fx(u64);
+        impl Fx {
+            fn add(&mut self, n: u64) {
+                self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+            }
+        }
+        impl std::hash::Hasher for Fx {
+            fn finish(&self) -> u64 {
+                self.0 ^ (self.0 >> 32)
+            }
+            fn write(&mut self, bytes: &[u8]) {
+                for chunk in bytes.chunks(8) {
+                    let mut word = [0; 8];
+                    word[..chunk.len()].copy_from_slice(chunk);
+                    self.add(u64::from_le_bytes(word));
+                }
+            }
+            fn write_u8(&mut self, n: u8) {
+                self.add(n.into());
+            }
+            fn write_u16(&mut self, n: u16) {
+                self.add(n.into());
+            }
+            fn write_u32(&mut self, n: u32) {
+                self.add(n.into());
+            }
+            fn write_u64(&mut self, n: u64) {
+                self.add(n);
+            }
+            fn write_usize(&mut self, n: usize) {
+                self.add(n as u64);
+            }
+            fn write_isize(&mut self, n: isize) {
+                self.add(n as u64);
+            }
+        }
+        let mut hasher = Fx(0);
+        op.hash(&mut hasher);
+        std::hash::Hasher::finish(&hasher)
     }
 }
 

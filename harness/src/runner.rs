@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::finding::{Class, Severity};
 use crate::panics::contract::{self, Step};
 use crate::panics::{self, Caught, PanicReport};
-use crate::spec::{Config, PanicPolicy, Spec};
+use crate::spec::{Config, InvariantChecks, PanicPolicy, Spec};
 use crate::tracked::{Event, Side, Violation, ledger};
 
 /// Decodes fuzzer bytes into at most [`Config::max_ops`] ops of `S`.
@@ -18,21 +18,89 @@ use crate::tracked::{Event, Side, Violation, ledger};
 /// what is left ends the sequence. Every engine, and replay, decodes through this function, so
 /// a case found by one replays identically in all.
 pub fn decode<S: Spec>(data: &[u8]) -> Vec<S::Op> {
-    let max_ops = S::config().max_ops;
-    let mut u = Unstructured::new(data);
-    let mut ops = Vec::new();
-    while !u.is_empty() && ops.len() < max_ops {
-        match S::Op::arbitrary(&mut u) {
-            Ok(op) => ops.push(op),
-            Err(_) => break,
+    Decoder::<S>::new(data).collect()
+}
+
+/// Decodes ops one at a time, as [`decode`] does.
+struct Decoder<'a, S: Spec> {
+    u: Unstructured<'a>,
+    /// How many more ops may be decoded.
+    left: usize,
+    spec: std::marker::PhantomData<S>,
+}
+
+impl<'a, S: Spec> Decoder<'a, S> {
+    fn new(data: &'a [u8]) -> Self {
+        Decoder {
+            u: Unstructured::new(data),
+            left: S::config().max_ops,
+            spec: std::marker::PhantomData,
         }
     }
-    ops
+}
+
+impl<S: Spec> Iterator for Decoder<'_, S> {
+    type Item = S::Op;
+
+    fn next(&mut self) -> Option<S::Op> {
+        if self.left == 0 || self.u.is_empty() {
+            return None;
+        }
+        match S::Op::arbitrary(&mut self.u) {
+            Ok(op) => {
+                self.left -= 1;
+                Some(op)
+            }
+            Err(_) => {
+                self.left = 0;
+                None
+            }
+        }
+    }
 }
 
 /// Decodes `data` and runs it: the function every fuzz target calls.
+///
+/// The ops are decoded as the run goes, never collected: a run that passes, nearly every run a
+/// fuzzer makes, allocates nothing for them. A run that fails is run again from the decoded ops,
+/// which is what reports the failure with its ops (and finds the step it began at).
 pub fn run_bytes<S: Spec>(data: &[u8]) -> Outcome<S::Op> {
-    run::<S>(&decode::<S>(data))
+    let config = S::config();
+    match run_scheduled::<S>(Ops::Bytes(data), &config, States::Scheduled) {
+        Ok(outcome) => outcome,
+        Err(streamed) => {
+            let ops = decode::<S>(data);
+            match run_with::<S>(&ops, &config) {
+                Outcome::Pass { .. } => {
+                    // The same ops passed the second time: the spec or the subject is not
+                    // deterministic. The first failure is the one to report.
+                    failed(
+                        &ops,
+                        streamed.phase,
+                        streamed.kind,
+                        streamed.after_injected_panic,
+                    )
+                }
+                fail => fail,
+            }
+        }
+    }
+}
+
+/// The ops a run applies.
+#[derive(Clone, Copy)]
+enum Ops<'a, Op> {
+    /// Decoded already.
+    Slice(&'a [Op]),
+    /// Fuzzer bytes, decoded op by op as the run goes.
+    Bytes(&'a [u8]),
+}
+
+/// What a run of [`Ops::Bytes`] found, to be found again from the decoded ops.
+struct Streamed {
+    phase: Phase,
+    kind: FailureKind,
+    after_injected_panic: bool,
 }
 
 /// Runs `ops` with the spec's [`Config`].
@@ -344,15 +412,14 @@ impl<R: PartialEq> PartialEq for Applied<R> {
     }
 }
 
-/// Runs `f` as `side`'s step with `plan` counting down; a real panic comes back as `Err`.
-/// Whether the plan fired is left in `fired`.
+/// Runs `f` as `side`'s step with the step's plan ([`ledger::begin_step`]) counting down; a
+/// real panic comes back as `Err`. Whether the plan fired is left in `fired`.
 fn on_side<R>(
     side: Side,
-    plan: Option<crate::PanicPlan>,
     fired: &mut bool,
     f: impl FnOnce() -> R,
 ) -> Result<Applied<R>, PanicReport> {
-    ledger::begin_side(side, plan);
+    ledger::begin_side(side);
     let result = panics::catch(f);
     *fired |= ledger::end_side();
     match result {
@@ -381,10 +448,13 @@ fn subject_panic(report: PanicReport) -> FailureKind {
 /// sides keep the same number of values alive, give or take the `leaked` values a leak earlier
 /// in the run already accounts for.
 fn accounting(leaked: isize) -> Option<FailureKind> {
+    let (violated, model, subject) = ledger::tally();
+    if !violated && subject - model == leaked {
+        return None;
+    }
     if let Some(v) = ledger::take_violation() {
         return Some(FailureKind::from_violation(&v));
     }
-    let (model, subject) = ledger::live();
     if subject < model {
         Some(FailureKind::EarlyDrop { model, subject })
     } else if subject - model > leaked {
@@ -392,52 +462,6 @@ fn accounting(leaked: isize) -> Option<FailureKind> {
     } else {
         None
     }
-}
-
-/// A hash of `op`, the same in every run and every build: which of its contract panics are
-/// raised for real is decided by it (see [`crate::panics_if`]). One multiply per value hashed,
-/// since every step pays for it.
-fn op_hash<Op: std::hash::Hash>(op: &Op) -> u64 {
-    /// FxHash's step, with a final fold of the high bits into the low ones that `%` reads.
-    struct Fx(u64);
-    impl Fx {
-        fn add(&mut self, n: u64) {
-            self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-    impl std::hash::Hasher for Fx {
-        fn finish(&self) -> u64 {
-            self.0 ^ (self.0 >> 32)
-        }
-        fn write(&mut self, bytes: &[u8]) {
-            for chunk in bytes.chunks(8) {
-                let mut word = [0; 8];
-                word[..chunk.len()].copy_from_slice(chunk);
-                self.add(u64::from_le_bytes(word));
-            }
-        }
-        fn write_u8(&mut self, n: u8) {
-            self.add(n.into());
-        }
-        fn write_u16(&mut self, n: u16) {
-            self.add(n.into());
-        }
-        fn write_u32(&mut self, n: u32) {
-            self.add(n.into());
-        }
-        fn write_u64(&mut self, n: u64) {
-            self.add(n);
-        }
-        fn write_usize(&mut self, n: usize) {
-            self.add(n as u64);
-        }
-        fn write_isize(&mut self, n: isize) {
-            self.add(n as u64);
-        }
-    }
-    let mut hasher = Fx(0);
-    op.hash(&mut hasher);
-    std::hash::Hasher::finish(&hasher)
 }
 
 /// Applies `ops` to one side alone, the way a program using it would: no comparison, no
@@ -463,6 +487,47 @@ pub fn run_alone<S: Spec>(side: Side, ops: &[S::Op]) {
             }
         }
     });
+    contract::set_step(Step::Every);
+}
+
+/// The differential loop a user writes by hand without lockstep, over a spec's own ops and both
+/// sides: decodes op by op, applies each to the model and to the subject, panics when their
+/// outputs differ, and at the end checks the subject's invariants once, compares the whole
+/// states, drops both sides and requires both to have left as many tracked values alive (the
+/// two counts of a drop-counting element). No per-op
+/// invariants or accounting, no `catch_unwind`, no injected panics (an op that arms one is a
+/// no-op here), and no panic by contract that [`panics_if`](crate::panics_if) can tell is due.
+///
+/// What `scripts/bench` times each lockstep target against: same ops, same elements, same
+/// models, so the difference is what the runner adds.
+pub fn baseline_loop<S: Spec>(data: &[u8]) {
+    ledger::begin_run();
+    contract::set_step(Step::Never);
+    let mut u = Unstructured::new(data);
+    let (mut model, mut subject) = (S::new_model(), S::new_subject());
+    for _ in 0..S::config().max_ops {
+        if u.is_empty() {
+            break;
+        }
+        let Ok(op) = S::Op::arbitrary(&mut u) else {
+            break;
+        };
+        ledger::begin_side(Side::Model);
+        let out = S::apply_model(&mut model, &op);
+        ledger::begin_side(Side::Subject);
+        let same = out == S::apply_subject(&mut subject, &op);
+        ledger::end_side();
+        assert!(same, "the outputs of {op:?} differ");
+    }
+    S::check_invariants(&subject);
+    let same = S::model_state(&model).eq(S::subject_state(&subject));
+    assert!(same, "the states differ");
+    drop((model, subject));
+    let (model, subject) = ledger::live();
+    assert_eq!(
+        model, subject,
+        "the subject keeps a different number of tracked values alive"
+    );
     contract::set_step(Step::Every);
 }
 
@@ -498,15 +563,14 @@ struct BothSides<R> {
 }
 
 /// One run in progress.
-struct Run<'a, S: Spec> {
-    ops: &'a [S::Op],
+struct Run<S: Spec> {
     model: S::Model,
     subject: S::Subject,
     /// Whether an injected panic has fired so far.
     injected: bool,
 }
 
-impl<S: Spec> Run<'_, S> {
+impl<S: Spec> Run<S> {
     fn check_invariants(&self) -> Option<FailureKind> {
         panics::catch(|| S::check_invariants(&self.subject))
             .err()
@@ -563,25 +627,32 @@ impl<S: Spec> Run<'_, S> {
         }
     }
 
-    /// Applies `op` to both sides and checks them. An injected panic that fired in this step
-    /// is recorded in `injected`; under [`PanicPolicy::MemorySafety`] only the tracked values'
-    /// memory safety and the invariants are checked after one.
-    fn step(&mut self, op: &S::Op, policy: PanicPolicy, leaked: isize) -> Option<FailureKind> {
+    /// Applies `op` to both sides and checks them, the invariants only if `check` says so or an
+    /// injected panic fired. An injected panic that fired in this step is recorded in
+    /// `injected`; under [`PanicPolicy::MemorySafety`] only the tracked values' memory safety
+    /// and the invariants are checked after one.
+    fn step(
+        &mut self,
+        op: &S::Op,
+        policy: PanicPolicy,
+        leaked: isize,
+        check: bool,
+    ) -> Option<FailureKind> {
         let plan = ledger::take_pending();
-        contract::set_step(Step::Op(op_hash(op)));
-        let applied = self.apply(op, plan);
-        contract::set_step(Step::Every);
+        ledger::begin_step(plan);
+        let applied = contract::with_op(op, || self.apply(op, check));
         let BothSides {
             model,
             subject,
             fired,
             invariants,
         } = match applied {
-            Ok(applied) => applied,
+            Ok(Some(applied)) => applied,
+            Ok(None) => return accounting(leaked),
             Err(kind) => return Some(kind),
         };
         self.injected |= fired;
-        if let Some(v) = ledger::take_violation() {
+        if let Some(v) = ledger::tally().0.then(ledger::take_violation).flatten() {
             return Some(FailureKind::from_violation(&v));
         }
         if fired && policy == PanicPolicy::MemorySafety {
@@ -595,47 +666,87 @@ impl<S: Spec> Run<'_, S> {
             });
         }
         drop((model, subject));
-        invariants
-            .unwrap_or_else(|| self.check_invariants())
-            .or_else(|| accounting(leaked))
+        let broken = match invariants {
+            Some(broken) => broken,
+            None if check || fired => self.check_invariants(),
+            None => None,
+        };
+        broken.or_else(|| accounting(leaked))
     }
 
     /// Applies `op` to the model, then to the subject, then checks the subject's invariants, all
     /// under one `catch_unwind` unless a panic interrupts them: an injected panic ends that
     /// side's step and the next part goes on under a new one; a real panic is the failure of the
-    /// side that raised it. The invariants are checked here only when no injected panic fired.
+    /// side that raised it. The invariants are checked here only when `check` asks for them and
+    /// no injected panic fired.
+    ///
+    /// `Ok(None)`: the step settled on its path of nearly every step: no injected panic fired,
+    /// the outputs are equal and the invariants (if checked) hold; what is left is the
+    /// accounting.
     fn apply(
         &mut self,
         op: &S::Op,
-        plan: Option<crate::PanicPlan>,
-    ) -> Result<BothSides<S::Output>, FailureKind> {
+        check: bool,
+    ) -> Result<Option<BothSides<S::Output>>, FailureKind> {
+        // The model's output and whether a plan fired in its part, kept where a panic of the
+        // subject leaves them.
+        let mut kept: Option<S::Output> = None;
+        let mut model_fired = false;
+        // The path of nearly every step, with as few tests as it can do with (under
+        // libFuzzer each one costs a call): where a panic stopped it is told by the ledger.
+        let quick = panics::catch_in_run(|| {
+            ledger::begin_side(Side::Model);
+            let model = kept.insert(S::apply_model(&mut self.model, op));
+            model_fired = ledger::end_side();
+            ledger::begin_side(Side::Subject);
+            let subject = S::apply_subject(&mut self.subject, op);
+            let fired = model_fired | ledger::end_side();
+            if fired || *model != subject {
+                return Some((subject, fired));
+            }
+            drop((kept.take(), subject));
+            if check {
+                S::check_invariants(&self.subject);
+            }
+            None
+        });
         let mut model: Option<Applied<S::Output>> = None;
         let mut subject: Option<Applied<S::Output>> = None;
         let mut invariants: Option<Option<FailureKind>> = None;
         let mut fired = false;
-        loop {
-            let caught = panics::catch(|| {
-                if model.is_none() {
-                    ledger::begin_side(Side::Model, plan);
-                    let out = S::apply_model(&mut self.model, op);
-                    fired |= ledger::end_side();
-                    model = Some(Applied::Returned(out));
-                }
-                if subject.is_none() {
-                    ledger::begin_side(Side::Subject, plan);
-                    let out = S::apply_subject(&mut self.subject, op);
-                    fired |= ledger::end_side();
-                    subject = Some(Applied::Returned(out));
-                    if !fired {
-                        S::check_invariants(&self.subject);
-                        invariants = Some(None);
+        let caught = match quick {
+            Ok(None) => return Ok(None),
+            Ok(Some((out, fired))) => {
+                return Ok(Some(BothSides {
+                    model: Applied::Returned(kept.take().expect("the model returned")),
+                    subject: Applied::Returned(out),
+                    fired,
+                    invariants: None,
+                }));
+            }
+            Err(caught) => {
+                // Which part panicked: the model's, the subject's (the model's output kept), or
+                // the invariants (both sides returned equal outputs, and nothing fired).
+                match ledger::side() {
+                    Some(Side::Model) => {}
+                    Some(Side::Subject) => {
+                        model = kept.take().map(Applied::Returned);
+                        fired = model_fired;
+                    }
+                    None => {
+                        let violation = ledger::take_violation();
+                        return Err(violation.map_or_else(
+                            || invariant_broken(caught),
+                            |v| FailureKind::from_violation(&v),
+                        ));
                     }
                 }
-            });
-            let caught = match caught {
-                Ok(()) => break,
-                Err(caught) => caught,
-            };
+                caught
+            }
+        };
+        let mut caught = Some(caught);
+        // After a panic, the parts left, each under a `catch_unwind` of its own.
+        while let Some(panic) = caught.take() {
             let running = if model.is_none() {
                 Some(&mut model)
             } else if subject.is_none() {
@@ -643,7 +754,7 @@ impl<S: Spec> Run<'_, S> {
             } else {
                 None
             };
-            match (caught, running) {
+            match (panic, running) {
                 (Caught::Injected(p), Some(out)) => {
                     fired |= ledger::end_side();
                     *out = Some(Applied::Injected(p.event));
@@ -656,19 +767,31 @@ impl<S: Spec> Run<'_, S> {
                         subject_panic(report)
                     });
                 }
-                (caught, None) => {
-                    invariants = Some(Some(invariant_broken(caught)));
+                (panic, None) => {
+                    invariants = Some(Some(invariant_broken(panic)));
                     break;
                 }
             }
+            caught = panics::catch_in_run(|| {
+                if subject.is_none() {
+                    ledger::begin_side(Side::Subject);
+                    subject = Some(Applied::Returned(S::apply_subject(&mut self.subject, op)));
+                    fired |= ledger::end_side();
+                }
+                if check && !fired {
+                    S::check_invariants(&self.subject);
+                    invariants = Some(None);
+                }
+            })
+            .err();
         }
         match (model, subject) {
-            (Some(model), Some(subject)) => Ok(BothSides {
+            (Some(model), Some(subject)) => Ok(Some(BothSides {
                 model,
                 subject,
                 fired,
                 invariants,
-            }),
+            })),
             _ => unreachable!("both sides ran or one panicked for real"),
         }
     }
@@ -710,39 +833,66 @@ fn failed<Op: Clone>(
 /// Steps compared at full frequency before the comparisons thin out.
 const FULL_RATE_STEPS: usize = 256;
 
-/// Whether whole states are compared after `step` ops (from 1). With `every` 0, after steps 1,
-/// 2, 4, 8, ... Otherwise every `every`-th step for the first [`FULL_RATE_STEPS`] comparisons;
-/// then, each time the run doubles in length, half as often. A snapshot costs time in
-/// proportion to the structure, which grows with the run, so comparing after every step makes a
-/// long trace quadratic (a 100k-op trace took minutes); this schedule keeps the total linear
-/// while short runs compare as often as asked. It depends on the step alone, so every engine
-/// compares at the same steps.
+/// Whether whole states are compared after `step` ops (from 1), step by step: the definition
+/// that [`next_state_comparison`] computes ahead.
+#[cfg(test)]
 fn compares_state(step: usize, every: usize) -> bool {
     if every == 0 {
         return step.is_power_of_two();
     }
+    step % stride(step, every) == 0
+}
+
+/// The distance between comparisons around `step`, for `every` > 0.
+fn stride(step: usize, every: usize) -> usize {
     let full = FULL_RATE_STEPS * every;
-    let stride = if step < full {
+    if step < full {
         every
     } else {
         every << (step / full).ilog2().saturating_add(1)
-    };
-    step % stride == 0
+    }
 }
 
-/// A run of the first `n` of `ops` that compares states only after the last, and whether they
-/// differed there.
+/// The first step count after `step` (from 0) at which whole states are compared: after steps
+/// 1, 2, 4, 8, ... with `every` 0, else every `every`-th step for the first
+/// [`FULL_RATE_STEPS`] comparisons, then, each time the run doubles in length, half as often.
+/// A snapshot costs time in proportion to the structure, which grows with the run, so
+/// comparing after every step makes a long trace quadratic (a 100k-op trace took minutes); this
+/// schedule keeps the total linear while short runs compare as often as asked. It depends on
+/// the step alone, so every engine compares at the same steps. Computed one comparison ahead,
+/// so a step pays one test for it.
+fn next_state_comparison(step: usize, every: usize) -> usize {
+    if every == 0 {
+        return (step + 1).next_power_of_two();
+    }
+    let mut s = step + 1;
+    loop {
+        // The stride only grows: a multiple of the stride at `s` that keeps it is the next one.
+        let candidate = s.next_multiple_of(stride(s, every));
+        if candidate % stride(candidate, every) == 0 {
+            return candidate;
+        }
+        s = candidate + 1;
+    }
+}
+
+/// A run of the first `n` of `ops` that compares states (and, under
+/// [`InvariantChecks::WithStates`], checks invariants) only after the last, and whether the
+/// states differed or the invariants failed there.
 fn probe<S: Spec>(ops: &[S::Op], config: &Config, n: usize) -> (Outcome<S::Op>, bool) {
     let differ = Cell::new(false);
-    let outcome = run_scheduled::<S>(&ops[..n], config, States::AtEnd(&differ));
-    (outcome, differ.get())
+    let outcome = run_scheduled::<S>(Ops::Slice(&ops[..n]), config, States::AtEnd(&differ));
+    (
+        outcome.unwrap_or_else(|_| unreachable!("decoded ops")),
+        differ.get(),
+    )
 }
 
-/// The first step after which the states differ, between `good` (a step count after which they
-/// were equal, or 0) and `bad` (one after which they differ, where the run gave `at_bad`): by
-/// bisection. Returns the probe of that step, which reports what comparing after every step
-/// would have (a state mismatch, or the leak that the mismatch belongs to), or `at_bad` when no
-/// earlier step differs.
+/// The first step after which the states differ or the invariants fail, between `good` (a step
+/// count after which states were equal and invariants held, or 0) and `bad` (one after which
+/// they differ or fail, where the run gave `at_bad`): by bisection. Returns the probe of that
+/// step, which reports what checking after every step would have (a state mismatch, a broken
+/// invariant, or the leak that the mismatch belongs to), or `at_bad` when no earlier step fails.
 fn first_difference<S: Spec>(
     ops: &[S::Op],
     config: &Config,
@@ -769,8 +919,8 @@ fn first_difference<S: Spec>(
 enum States<'a> {
     /// As [`Config::state_every`] says, and after the last step.
     Scheduled,
-    /// After the last step only, setting the flag if they differ: the probes of
-    /// [`first_difference`].
+    /// After the last step only, setting the flag if they differ or the invariants fail there:
+    /// the probes of [`first_difference`].
     AtEnd(&'a Cell<bool>),
 }
 
@@ -786,26 +936,52 @@ enum States<'a> {
 /// instead). A shallow leak that nearly every input hits would otherwise hide every bug behind
 /// it. A state difference in the step that leaked is the leak's own and ends the run with it.
 pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
-    run_scheduled::<S>(ops, config, States::Scheduled)
+    run_scheduled::<S>(Ops::Slice(ops), config, States::Scheduled)
+        .unwrap_or_else(|_| unreachable!("decoded ops"))
 }
 
-fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States<'_>) -> Outcome<S::Op> {
-    ledger::begin_run();
-    let fail = |phase, kind, after_injected_panic| failed(ops, phase, kind, after_injected_panic);
-    let leaked_at = |l: FirstLeak| failed(ops, Phase::Step(l.step), l.kind, l.after_injected_panic);
+/// The run of [`run_with`]; of [`Ops::Bytes`], a failure comes back as `Err`, without its ops.
+fn run_scheduled<S: Spec>(
+    ops: Ops<'_, S::Op>,
+    config: &Config,
+    states: States<'_>,
+) -> Result<Outcome<S::Op>, Streamed> {
+    // One loop for each kind of ops, so that neither tests which it has at every step.
+    match ops {
+        Ops::Slice(slice) => run_ops::<S, _>(ops, slice.iter(), config, states),
+        Ops::Bytes(data) => run_ops::<S, _>(ops, Decoder::<S>::new(data), config, states),
+    }
+}
 
-    let model = match on_side(Side::Model, None, &mut false, S::new_model) {
+/// The run of [`run_scheduled`], applying the ops that `iter` yields (those of `ops`).
+fn run_ops<S: Spec, B: std::borrow::Borrow<S::Op>>(
+    ops: Ops<'_, S::Op>,
+    mut iter: impl Iterator<Item = B>,
+    config: &Config,
+    states: States<'_>,
+) -> Result<Outcome<S::Op>, Streamed> {
+    ledger::begin_run();
+    let fail = |phase, kind, after_injected_panic| match ops {
+        Ops::Slice(ops) => Ok(failed(ops, phase, kind, after_injected_panic)),
+        Ops::Bytes(_) => Err(Streamed {
+            phase,
+            kind,
+            after_injected_panic,
+        }),
+    };
+    let leaked_at = |l: FirstLeak| fail(Phase::Step(l.step), l.kind, l.after_injected_panic);
+
+    let model = match on_side(Side::Model, &mut false, S::new_model) {
         Ok(Applied::Returned(model)) => model,
         Ok(Applied::Injected(_)) => unreachable!("no plan is armed at the start"),
         Err(report) => return fail(Phase::Start, model_panic(report), false),
     };
-    let subject = match on_side(Side::Subject, None, &mut false, S::new_subject) {
+    let subject = match on_side(Side::Subject, &mut false, S::new_subject) {
         Ok(Applied::Returned(subject)) => subject,
         Ok(Applied::Injected(_)) => unreachable!("no plan is armed at the start"),
         Err(report) => return fail(Phase::Start, subject_panic(report), false),
     };
     let mut run = Run::<S> {
-        ops,
         model,
         subject,
         injected: false,
@@ -816,31 +992,48 @@ fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States<'_>) ->
     }
 
     let every = config.state_every;
+    // The next step count after which whole states are compared (besides after the last).
+    let mut next_due = next_state_comparison(0, every);
     let lenient = config.panic_policy == PanicPolicy::MemorySafety;
-    let mut steps = ops.len();
+    let mut steps = 0;
     let mut leak: Option<FirstLeak> = None;
     let mut leaked: isize = 0;
-    // The last step count after which the states were compared and found equal.
+    // The last step count after which the states were compared and found equal (and the
+    // invariants checked and found holding).
     let mut equal_after = 0;
-    for (i, op) in run.ops.iter().enumerate() {
-        let last = i + 1 == run.ops.len();
-        let due = last
-            || match states {
-                States::Scheduled => compares_state(i + 1, every),
-                States::AtEnd(_) => false,
-            };
+    // Whether a failure is one that the scheduled checks find: a state difference, or under
+    // `WithStates` a broken invariant. It may have begun at any step since the last check.
+    let checked_out = |kind: &FailureKind| {
+        matches!(kind, FailureKind::StateMismatch { .. })
+            || (matches!(kind, FailureKind::Invariant { .. })
+                && config.invariants == InvariantChecks::WithStates)
+    };
+    // A probe's end check found `kind`.
+    let flag_end = |kind: &FailureKind| {
+        if let States::AtEnd(flag) = states {
+            flag.set(checked_out(kind));
+        }
+    };
+    // One op ahead, to know which is the last.
+    let mut ahead = iter.next();
+    while let Some(op) = ahead.take() {
+        let op = op.borrow();
+        let i = steps;
+        steps += 1;
+        ahead = iter.next();
+        let last = ahead.is_none();
+        let scheduled = i + 1 == next_due;
+        if scheduled {
+            next_due = next_state_comparison(next_due, every);
+        }
+        let due = last || (scheduled && matches!(states, States::Scheduled));
+        let check = due || config.invariants == InvariantChecks::EveryOp;
         let compare = |run: &Run<S>| {
-            let differ = (due && !(lenient && run.injected))
+            (due && !(lenient && run.injected))
                 .then(|| run.compare_states())
-                .flatten();
-            if let (Some(FailureKind::StateMismatch { .. }), States::AtEnd(flag)) =
-                (&differ, states)
-            {
-                flag.set(true);
-            }
-            differ
+                .flatten()
         };
-        let failed = match run.step(op, config.panic_policy, leaked) {
+        let failed = match run.step(op, config.panic_policy, leaked, check) {
             Some(FailureKind::Leak { model, subject }) => {
                 leaked = subject - model;
                 let first = leak.take().unwrap_or(FirstLeak {
@@ -849,6 +1042,7 @@ fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States<'_>) ->
                     after_injected_panic: run.injected,
                 });
                 if let Some(kind) = compare(&run) {
+                    flag_end(&kind);
                     run.abandon(&kind);
                     return leaked_at(first);
                 }
@@ -857,24 +1051,33 @@ fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States<'_>) ->
             }
             other => other.or_else(|| compare(&run)),
         };
+        if let (Some(kind), true) = (&failed, last) {
+            flag_end(kind);
+        }
         if let Some(kind) = failed {
             let after = run.injected;
             run.abandon(&kind);
-            // The states were last seen equal after `equal_after` steps. If they differ by now,
-            // or already differed before this op, the failure began at the step that made them
-            // differ: report that step, as comparing after every step would have. A probe
-            // reports what it sees: it is the search, not the searched.
-            let mismatch = matches!(kind, FailureKind::StateMismatch { .. });
-            let failure = fail(Phase::Step(i), kind, after);
-            if matches!(states, States::Scheduled) && i > equal_after {
+            // The states were last seen equal, and the invariants holding, after `equal_after`
+            // steps. If they differ or fail by now, or already did before this op, the failure
+            // began at the step that made them: report that step, as checking after every step
+            // would have. A probe reports what it sees: it is the search, not the searched.
+            let mismatch = checked_out(&kind);
+            let failure = fail(Phase::Step(i), kind, after)?;
+            if let (States::Scheduled, Ops::Slice(ops), true) = (states, ops, i > equal_after) {
                 if mismatch {
-                    return first_difference::<S>(ops, config, equal_after, i + 1, failure);
+                    return Ok(first_difference::<S>(
+                        ops,
+                        config,
+                        equal_after,
+                        i + 1,
+                        failure,
+                    ));
                 }
                 if let (earlier, true) = probe::<S>(ops, config, i) {
-                    return first_difference::<S>(ops, config, equal_after, i, earlier);
+                    return Ok(first_difference::<S>(ops, config, equal_after, i, earlier));
                 }
             }
-            return failure;
+            return Ok(failure);
         }
         if due {
             equal_after = i + 1;
@@ -882,19 +1085,19 @@ fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States<'_>) ->
         if lenient && run.injected {
             // From here on the two sides may rightly differ: what is left to check is that the
             // subject drops without undefined behaviour or a double drop.
-            steps = i + 1;
             break;
         }
     }
 
-    // A plan armed by the last op has nothing left to fire in.
+    // A plan armed by the last op has nothing left to fire in, and the last op's is spent.
     ledger::take_pending();
+    ledger::begin_step(None);
     let injected = run.injected;
     let Run { model, subject, .. } = run;
-    if let Err(report) = on_side(Side::Model, None, &mut false, || drop(model)) {
+    if let Err(report) = on_side(Side::Model, &mut false, || drop(model)) {
         return fail(Phase::End, model_panic(report), injected);
     }
-    if let Err(report) = on_side(Side::Subject, None, &mut false, || drop(subject)) {
+    if let Err(report) = on_side(Side::Subject, &mut false, || drop(subject)) {
         return fail(Phase::End, subject_panic(report), injected);
     }
     let end = if lenient && injected {
@@ -908,7 +1111,7 @@ fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States<'_>) ->
         // More values leaked when the structures were dropped: the run's first leak says it.
         (Some(FailureKind::Leak { .. }) | None, Some(l)) => leaked_at(l),
         (Some(kind), _) => fail(Phase::End, kind, injected),
-        (None, None) => Outcome::Pass { steps },
+        (None, None) => Ok(Outcome::Pass { steps }),
     }
 }
 
@@ -921,24 +1124,25 @@ fn run_scheduled<S: Spec>(ops: &[S::Op], config: &Config, states: States<'_>) ->
 pub fn run_subject<S: Spec>(ops: &[S::Op]) -> Outcome<S::Op> {
     ledger::begin_run();
     let fail = |phase, kind| failed(ops, phase, kind, false);
-    let mut subject = match on_side(Side::Subject, None, &mut false, S::new_subject) {
+    let mut subject = match on_side(Side::Subject, &mut false, S::new_subject) {
         Ok(Applied::Returned(subject)) => subject,
         Ok(Applied::Injected(_)) => unreachable!("no plan is armed at the start"),
         Err(report) => return fail(Phase::Start, subject_panic(report)),
     };
     for (i, op) in ops.iter().enumerate() {
-        let plan = ledger::take_pending();
-        contract::set_step(Step::Op(op_hash(op)));
-        let applied = on_side(Side::Subject, plan, &mut false, || {
-            S::apply_subject(&mut subject, op)
+        ledger::begin_step(ledger::take_pending());
+        let applied = contract::with_op(op, || {
+            on_side(Side::Subject, &mut false, || {
+                S::apply_subject(&mut subject, op)
+            })
         });
-        contract::set_step(Step::Every);
         if let Err(report) = applied {
             graveyard::keep(Box::new(subject));
             return fail(Phase::Step(i), subject_panic(report));
         }
     }
     ledger::take_pending();
+    ledger::begin_step(None);
     if let Err(caught) = panics::catch(|| S::check_invariants(&subject)) {
         let (message, location) = match caught {
             Caught::Real(r) => (r.message, r.location),
@@ -947,7 +1151,7 @@ pub fn run_subject<S: Spec>(ops: &[S::Op]) -> Outcome<S::Op> {
         graveyard::keep(Box::new(subject));
         return fail(Phase::End, FailureKind::Invariant { message, location });
     }
-    if let Err(report) = on_side(Side::Subject, None, &mut false, || drop(subject)) {
+    if let Err(report) = on_side(Side::Subject, &mut false, || drop(subject)) {
         return fail(Phase::End, subject_panic(report));
     }
     Outcome::Pass { steps: ops.len() }
@@ -986,6 +1190,23 @@ mod tests {
     /// Whole-state comparisons of a run of `n` steps.
     fn comparisons(n: usize, every: usize) -> usize {
         (1..=n).filter(|&s| compares_state(s, every)).count()
+    }
+
+    #[test]
+    fn the_schedule_computed_ahead_is_the_schedule() {
+        for every in [0, 1, 3, 10] {
+            let mut next = next_state_comparison(0, every);
+            for step in 1..200_000 {
+                assert_eq!(
+                    step == next,
+                    compares_state(step, every),
+                    "step {step}, every {every}"
+                );
+                if step == next {
+                    next = next_state_comparison(step, every);
+                }
+            }
+        }
     }
 
     #[test]

@@ -75,8 +75,28 @@ pub enum PanicPolicy {
     MemorySafety,
 }
 
-/// Run settings: how many ops to decode, how often to compare whole states, and what a panic
-/// in user code must leave behind.
+/// When the runner checks the subject's invariants.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvariantChecks {
+    /// Whenever whole states are compared (see [`Config::state_every`]), after the last op, and
+    /// after any op in which an injected panic fired. A broken invariant is still reported at
+    /// the op that broke it: the runner runs the ops again to find the first one after which
+    /// they fail, as it does for states. A `check_invariants` that walks the whole structure
+    /// after every O(1) op would make a run quadratic, and even a cheap one costs a run as much
+    /// as a tenth of its time. The price: ops go on after the one that broke an invariant until
+    /// the next check, and a later op may crash on the corrupt structure first (still found,
+    /// under a sanitizer, as that crash; shrinking then usually ends the case at the op that
+    /// broke it).
+    #[default]
+    WithStates,
+    /// After every op: a broken invariant is caught at the op that broke it, before any later op
+    /// can turn it into a crash.
+    EveryOp,
+}
+
+/// Run settings: how many ops to decode, how often to compare whole states and check
+/// invariants, and what a panic in user code must leave behind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {
@@ -91,6 +111,8 @@ pub struct Config {
     /// find that step; 1 compares after every op (the run stops at the first difference at
     /// once, and a subject is never driven on from a state that already differs).
     pub state_every: usize,
+    /// When the subject's invariants are checked. Default [`InvariantChecks::WithStates`].
+    pub invariants: InvariantChecks,
     /// What the subject is held to after an injected panic. Default [`PanicPolicy::Exact`].
     pub panic_policy: PanicPolicy,
 }
@@ -100,6 +122,7 @@ impl Default for Config {
         Config {
             max_ops: 512,
             state_every: 0,
+            invariants: InvariantChecks::WithStates,
             panic_policy: PanicPolicy::Exact,
         }
     }
@@ -121,6 +144,12 @@ impl Config {
     /// Sets [`Config::state_every`] (0: after ops 1, 2, 4, 8, ...).
     pub fn with_state_every(mut self, state_every: usize) -> Self {
         self.state_every = state_every;
+        self
+    }
+
+    /// Sets [`Config::invariants`].
+    pub fn with_invariants(mut self, invariants: InvariantChecks) -> Self {
+        self.invariants = invariants;
         self
     }
 }

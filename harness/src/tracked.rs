@@ -185,6 +185,8 @@ struct Hot {
     side: Cell<Option<Side>>,
     /// The plan armed for the next operation.
     pending: Cell<Option<PanicPlan>>,
+    /// The plan of the operation being applied, as each side's countdown starts.
+    step_plan: Cell<Option<(Event, u8)>>,
     /// The plan being counted down during this operation: the event and how many more pass.
     active: Cell<Option<(Event, u8)>>,
     /// Whether the active plan fired during this side's step.
@@ -215,6 +217,7 @@ thread_local! {
             live: [const { Cell::new(0) }; 3],
             side: Cell::new(None),
             pending: Cell::new(None),
+            step_plan: Cell::new(None),
             active: Cell::new(None),
             fired: Cell::new(false),
             violated: Cell::new(false),
@@ -281,6 +284,7 @@ pub(crate) mod ledger {
             h.live.iter().for_each(|l| l.set(0));
             h.side.set(None);
             h.pending.set(None);
+            h.step_plan.set(None);
             h.active.set(None);
             h.fired.set(false);
             h.violated.set(false);
@@ -297,11 +301,16 @@ pub(crate) mod ledger {
         hot(|h| h.pending.take())
     }
 
-    /// Marks the start of one side's step, with the plan to count down.
-    pub(crate) fn begin_side(side: Side, plan: Option<PanicPlan>) {
+    /// Sets the plan that each side of the coming step counts down (`None`: none).
+    pub(crate) fn begin_step(plan: Option<PanicPlan>) {
+        hot(|h| h.step_plan.set(plan.map(|p| (p.event(), p.after()))));
+    }
+
+    /// Marks the start of one side's step, with the step's plan to count down.
+    pub(crate) fn begin_side(side: Side) {
         hot(|h| {
             h.side.set(Some(side));
-            h.active.set(plan.map(|p| (p.event(), p.after())));
+            h.active.set(h.step_plan.get());
             h.fired.set(false);
         });
     }
@@ -340,6 +349,12 @@ pub(crate) mod ledger {
     /// Live values created by the model and by the subject.
     pub(crate) fn live() -> (isize, isize) {
         hot(|h| (h.live[0].get(), h.live[1].get()))
+    }
+
+    /// Whether a violation is waiting to be taken, and the live values of the model and of the
+    /// subject: what the runner checks after every step, in one read.
+    pub(crate) fn tally() -> (bool, isize, isize) {
+        hot(|h| (h.violated.get(), h.live[0].get(), h.live[1].get()))
     }
 
     /// The first violation recorded since the last call, forgetting the others.

@@ -5,7 +5,9 @@ use std::cell::Cell;
 
 use arbitrary::Arbitrary;
 use lockstep::finding::Severity;
-use lockstep::{Config, FailureKind, Outcome, PanicPlan, PanicPolicy, Phase, Spec, Tracked};
+use lockstep::{
+    Config, FailureKind, InvariantChecks, Outcome, PanicPlan, PanicPolicy, Phase, Spec, Tracked,
+};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +19,8 @@ enum Bug {
     DuplicateOnClear,
     ReadAfterDrop,
     LenOffByOne,
+    /// The length field is one too many from two items on, for good.
+    LenOffFromTwo,
     PanicOnZero,
     ReversedStorage,
     /// `Push` onto two or more items goes below the top: silent until a `Pop`.
@@ -158,6 +162,8 @@ impl Spec for StackSpec {
     fn check_invariants(s: &ToyStack) {
         let len = if bug(Bug::LenOffByOne) && s.len == 2 {
             3
+        } else if bug(Bug::LenOffFromTwo) && s.len >= 2 {
+            s.len + 1
         } else {
             s.len
         };
@@ -346,6 +352,39 @@ fn broken_invariant_is_reported_with_its_message() {
 }
 
 #[test]
+fn invariants_checked_with_the_states_are_reported_at_the_op_that_broke_them() {
+    BUGS.with(|c| c.set([Bug::LenOffFromTwo, Bug::None]));
+    let ops = [Push(1), Push(2), Push(3), Push(4), Push(5)];
+    let with_states = Config::default().with_invariants(InvariantChecks::WithStates);
+    let mut found = Vec::new();
+    // Checked after every op; after ops 1, 2, 4 and the last; after op 4 and the last only.
+    for config in [
+        Config::default().with_invariants(InvariantChecks::EveryOp),
+        with_states.clone(),
+        with_states.with_state_every(4),
+    ] {
+        let outcome = lockstep::run_with::<StackSpec>(&ops, &config);
+        found.push(
+            outcome
+                .failure()
+                .map(|f| (f.phase, f.ops.len(), f.kind.clone())),
+        );
+    }
+    BUGS.with(|c| c.set([Bug::None; 2]));
+    let broken = FailureKind::Invariant {
+        message: "len field 3 but 2 items".into(),
+        location: None,
+    };
+    for f in &mut found {
+        if let Some((_, _, FailureKind::Invariant { location, .. })) = f {
+            *location = None;
+        }
+    }
+    // The second push breaks it, wherever it is seen.
+    assert_eq!(found, vec![Some((Phase::Step(1), 2, broken)); 3]);
+}
+
+#[test]
 fn subject_panic_is_caught_with_location() {
     let (kind, phase) = failure(Bug::PanicOnZero, &[Push(1), Push(0)]);
     assert_eq!(phase, Phase::Step(1));
@@ -492,6 +531,39 @@ fn decode_is_deterministic_and_bounded() {
     assert_eq!(
         lockstep::run_bytes::<StackSpec>(&data),
         lockstep::run::<StackSpec>(&a)
+    );
+}
+
+#[test]
+fn bytes_decoded_as_the_run_goes_fail_as_their_decoded_ops_do() {
+    // Each bug on its own, over inputs of many lengths: `run_bytes` decodes as it runs and
+    // must report what a run of the decoded ops reports, step and ops included.
+    let bugs = [
+        Bug::None,
+        Bug::PopReturnsFirst,
+        Bug::PopForgets,
+        Bug::LenOffFromTwo,
+        Bug::ReversedStorage,
+        Bug::PushesBelowTop,
+        Bug::DuplicateOnClear,
+    ];
+    let mut failures = 0;
+    for (n, b) in bugs.into_iter().enumerate() {
+        for len in [0, 1, 7, 64, 300, 1000, 4000] {
+            let data: Vec<u8> = (0..len)
+                .map(|i: u32| ((i + n as u32).wrapping_mul(2_654_435_761) >> 11) as u8)
+                .collect();
+            BUGS.with(|c| c.set([b, Bug::None]));
+            let streamed = lockstep::run_bytes::<StackSpec>(&data);
+            let decoded = lockstep::run::<StackSpec>(&lockstep::decode::<StackSpec>(&data));
+            BUGS.with(|c| c.set([Bug::None; 2]));
+            assert_eq!(streamed, decoded, "{b:?}, {len} bytes");
+            failures += usize::from(!streamed.is_pass());
+        }
+    }
+    assert!(
+        failures >= 12,
+        "only {failures} of the runs failed: the test checks too little"
     );
 }
 
