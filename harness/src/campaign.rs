@@ -11,10 +11,10 @@
 //!   already found by this campaign costs nothing more than the execution: the target returns
 //!   normally and libFuzzer goes on at full speed;
 //! * a new one is written to the directory at once, atomically: the input as
-//!   `<hash>.bin` and a [`Found`] record as `<hash>.json`, where `<hash>` is the signature's.
+//!   `<hash>.bin` and a [`Found`] record as `<hash>.ron`, where `<hash>` is the signature's.
 //!   The record is created only if it does not exist yet, so several fuzzing processes sharing
 //!   the directory (libFuzzer's fork mode) keep one record per signature;
-//! * every process counts the hits of each signature and rewrites `hits-<pid>.json` now and
+//! * every process counts the hits of each signature and rewrites `hits-<pid>.ron` now and
 //!   then, so the campaign can say how often each failure was seen.
 //!
 //! With [`STOP_ENV`] set as well, a new signature ends the process the way a plain fuzz target
@@ -32,12 +32,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::case::checksum;
+use crate::driver::{from_record, to_record};
 use crate::finding::Severity;
 use crate::runner::{Failure, Phase};
 
 /// The directory a keep-going campaign collects new findings in.
 pub const FINDINGS_ENV: &str = "LOCKSTEP_FINDINGS";
-/// A JSON file of [`Known`] signatures and classes that pass without being recorded.
+/// A file of [`Known`] signatures (a [record](crate::driver::to_record)) and classes that pass without being recorded.
 pub const KNOWN_ENV: &str = "LOCKSTEP_KNOWN";
 /// A comma-separated list of severities (`memory-safety,correctness`): a new failure of one
 /// of them ends the process instead of being recorded.
@@ -65,7 +66,7 @@ impl Known {
     }
 }
 
-/// A failure a fuzz target recorded, `<hash>.json` beside its input `<hash>.bin`.
+/// A failure a fuzz target recorded, `<hash>.ron` beside its input `<hash>.bin`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Found {
     /// The target.
@@ -89,7 +90,7 @@ pub struct Found {
 /// The file names of a signature's record and input in a findings directory.
 pub fn file_names(signature: &str) -> (String, String) {
     let hash = &checksum(signature.as_bytes())["fnv1a64:".len()..];
-    (format!("{hash}.json"), format!("{hash}.bin"))
+    (format!("{hash}.ron"), format!("{hash}.bin"))
 }
 
 /// Reads the records of a findings directory (records being written are skipped; they are
@@ -101,9 +102,9 @@ pub fn read_found(dir: &Path) -> Vec<(PathBuf, Found)> {
     let mut found: Vec<(PathBuf, Found)> = entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json") && !is_hits_file(p))
+        .filter(|p| p.extension().is_some_and(|e| e == "ron") && !is_hits_file(p))
         .filter_map(|p| {
-            let record = serde_json::from_slice(&std::fs::read(&p).ok()?).ok()?;
+            let record = from_record(&std::fs::read_to_string(&p).ok()?)?;
             Some((p, record))
         })
         .collect();
@@ -128,10 +129,10 @@ pub fn read_hits(dir: &Path) -> HashMap<String, u64> {
         .map(|e| e.path())
         .filter(|p| is_hits_file(p))
     {
-        let Ok(bytes) = std::fs::read(&path) else {
+        let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
-        let hits: HashMap<String, u64> = serde_json::from_slice(&bytes).unwrap_or_default();
+        let hits: HashMap<String, u64> = from_record(&text).unwrap_or_default();
         for (signature, n) in hits {
             *total.entry(signature).or_insert(0) += n;
         }
@@ -160,9 +161,9 @@ fn sink() -> Option<&'static Mutex<Sink>> {
     SINK.get_or_init(|| {
         let dir = PathBuf::from(std::env::var_os(FINDINGS_ENV)?);
         let known: Known = match std::env::var_os(KNOWN_ENV) {
-            Some(path) => std::fs::read(&path)
+            Some(path) => std::fs::read_to_string(&path)
                 .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok())
+                .and_then(|text| from_record(&text))
                 .unwrap_or_else(|| {
                     // The command line wrote it a moment ago: a missing or corrupt file means
                     // accepted failures would be reported as new. Say so and stop.
@@ -267,10 +268,10 @@ impl Sink {
         if !self.dirty {
             return;
         }
-        let path = self.dir.join(format!("hits-{}.json", std::process::id()));
-        if let Ok(json) = serde_json::to_vec(&self.hits) {
+        let path = self.dir.join(format!("hits-{}.ron", std::process::id()));
+        if let Ok(line) = to_record(&self.hits) {
             // Best effort: counts are figures for the summary, not findings.
-            let _ = write_atomically(&self.dir, &path, &json);
+            let _ = write_atomically(&self.dir, &path, line.as_bytes());
         }
         self.last_flush = Instant::now();
         self.dirty = false;
@@ -280,17 +281,17 @@ impl Sink {
 /// Writes `data` and its record into `dir`, unless the signature's record exists already;
 /// returns whether it was new. The input is in place before the record appears.
 fn record(dir: &Path, data: &[u8], mut found: Found) -> std::io::Result<bool> {
-    let (json_name, bin_name) = file_names(&found.signature);
-    let json_path = dir.join(&json_name);
-    if json_path.exists() {
+    let (record_name, bin_name) = file_names(&found.signature);
+    let record_path = dir.join(&record_name);
+    if record_path.exists() {
         return Ok(false);
     }
     write_atomically(dir, &dir.join(&bin_name), data)?;
     found.input = bin_name;
-    let json = serde_json::to_vec(&found).map_err(std::io::Error::other)?;
-    let tmp = temp_file(dir, &json)?;
+    let line = to_record(&found).map_err(std::io::Error::other)?;
+    let tmp = temp_file(dir, line.as_bytes())?;
     // A hard link creates the record only if it is absent, with its whole content at once.
-    let linked = std::fs::hard_link(tmp.path(), &json_path);
+    let linked = std::fs::hard_link(tmp.path(), &record_path);
     match linked {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
@@ -378,8 +379,8 @@ mod tests {
     #[test]
     fn hits_of_every_process_are_summed() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("hits-1.json"), r#"{"a": 2, "b": 1}"#).unwrap();
-        std::fs::write(dir.path().join("hits-2.json"), r#"{"a": 5}"#).unwrap();
+        std::fs::write(dir.path().join("hits-1.ron"), r#"{"a": 2, "b": 1}"#).unwrap();
+        std::fs::write(dir.path().join("hits-2.ron"), r#"{"a": 5}"#).unwrap();
         let hits = read_hits(dir.path());
         assert_eq!(hits["a"], 7);
         assert_eq!(hits["b"], 1);

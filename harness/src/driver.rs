@@ -9,6 +9,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::campaign::{self, Handled};
@@ -172,7 +173,7 @@ pub struct SeededBugInfo {
     pub description: String,
 }
 
-/// The outcome of one case, with its types erased: what replay prints and `--json` emits.
+/// The outcome of one case, with its types erased: what replay prints and `--records` emits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// The target's name.
@@ -372,11 +373,11 @@ pub fn fuzz<S: Spec>(name: &'static str, data: &[u8]) {
 }
 
 const USAGE: &str = "\
-usage: replay [--json] [--quiet] [--subject-only] TARGET FILE...
+usage: replay [--records] [--quiet] [--subject-only] TARGET FILE...
                                                  run cases (fuzzer bytes or traces); with
                                                  --subject-only, on the subject alone (for Miri)
        replay trace TARGET FILE...               print cases as traces
-       replay shrink [--json] [--max-attempts N] TARGET FILE
+       replay shrink [--records] [--max-attempts N] TARGET FILE
                                                  shrink a failing case, print the result
        replay overhead TARGET decode|model|subject|run [INPUTS]
                                                  do one kind of work on INPUTS (default 2000)
@@ -388,13 +389,13 @@ exit status: 0 every case passed (or was shrunk), 1 a case failed, 2 bad input";
 
 enum Mode {
     Run {
-        json: bool,
+        records: bool,
         quiet: bool,
         subject_only: bool,
     },
     Trace,
     Shrink {
-        json: bool,
+        records: bool,
         budget: Budget,
     },
 }
@@ -410,7 +411,7 @@ pub fn main_with_bugs(targets: &[Target], bugs: &[SeededBugInfo]) -> ExitCode {
     if args.first().map(String::as_str) == Some("bugs") {
         let lines: String = bugs
             .iter()
-            .filter_map(|b| serde_json::to_string(b).ok())
+            .filter_map(|b| to_record(b).ok())
             .map(|l| l + "\n")
             .collect();
         let _ = std::io::stdout().write_all(lines.as_bytes());
@@ -425,7 +426,7 @@ pub fn main_with_bugs(targets: &[Target], bugs: &[SeededBugInfo]) -> ExitCode {
     }
 }
 
-/// The `main` of a fuzz target built without a fuzzer: `BIN [--json] [--quiet] FILE...`.
+/// The `main` of a fuzz target built without a fuzzer: `BIN [--records] [--quiet] FILE...`.
 pub fn single_target_main(target: Target) -> ExitCode {
     let mut args: Vec<String> = vec![target.name().to_owned()];
     args.extend(std::env::args().skip(1));
@@ -510,7 +511,7 @@ fn find<'a>(targets: &'a [Target], name: &str) -> Result<&'a Target, String> {
 
 fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
     let mut mode = Mode::Run {
-        json: false,
+        records: false,
         quiet: false,
         subject_only: false,
     };
@@ -529,7 +530,7 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
         }
         Some("shrink") => {
             mode = Mode::Shrink {
-                json: false,
+                records: false,
                 budget: Budget::default(),
             };
             rest = &rest[1..];
@@ -542,7 +543,9 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
     }
     while let Some(flag) = rest.first().filter(|a| a.starts_with("--")) {
         match (&mut mode, flag.as_str()) {
-            (Mode::Run { json, .. } | Mode::Shrink { json, .. }, "--json") => *json = true,
+            (Mode::Run { records, .. } | Mode::Shrink { records, .. }, "--records") => {
+                *records = true;
+            }
             (Mode::Run { quiet, .. }, "--quiet") => *quiet = true,
             (Mode::Run { subject_only, .. }, "--subject-only") => *subject_only = true,
             (Mode::Shrink { budget, .. }, "--max-attempts") => {
@@ -569,11 +572,11 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
         let case = case::read(path).map_err(|e| e.to_string())?;
         let text = match mode {
             Mode::Trace => target.to_trace(&case).map_err(|e| format!("{file}: {e}"))?,
-            Mode::Shrink { json, budget } => {
+            Mode::Shrink { records, budget } => {
                 let shrunk =
                     shrink_case(target, &case, budget).map_err(|e| format!("{file}: {e}"))?;
-                if json {
-                    serde_json::to_string(&shrunk).map_err(|e| e.to_string())? + "\n"
+                if records {
+                    to_record(&shrunk)? + "\n"
                 } else {
                     eprintln!(
                         "{file}: {}: {} ops -> {} ops in {} attempts{}",
@@ -591,7 +594,7 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
                 }
             }
             Mode::Run {
-                json,
+                records,
                 quiet,
                 subject_only,
             } => {
@@ -602,8 +605,8 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
                 }
                 .map_err(|e| format!("{file}: {e}"))?;
                 failed |= !report.passed();
-                if json {
-                    serde_json::to_string(&report).map_err(|e| e.to_string())? + "\n"
+                if records {
+                    to_record(&report)? + "\n"
                 } else if quiet && report.passed() {
                     String::new()
                 } else {
@@ -625,4 +628,18 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// One record of the replay protocol, on one line: what `--records` prints (a [`Report`] per
+/// case, a [`ShrinkReport`], the [`SeededBugInfo`]s), what a campaign's fuzz targets write
+/// beside their inputs, and what the command line reads. RON, the case format's own, so a fuzz
+/// target needs no second serialization format.
+pub fn to_record<T: Serialize>(value: &T) -> Result<String, String> {
+    ron::to_string(value).map_err(|e| e.to_string())
+}
+
+/// A record written by [`to_record`], or `None` for anything else (a line of other output, a
+/// record from another version).
+pub fn from_record<T: DeserializeOwned>(line: &str) -> Option<T> {
+    ron::from_str(line.trim_end()).ok()
 }

@@ -447,11 +447,18 @@ fn subject_panic(report: PanicReport) -> FailureKind {
 /// Checks the ledger after a step: double drops and uses after drop first, then whether both
 /// sides keep the same number of values alive, give or take the `leaked` values a leak earlier
 /// in the run already accounts for.
+#[inline(always)]
 fn accounting(leaked: isize) -> Option<FailureKind> {
     let (violated, model, subject) = ledger::tally();
-    if !violated && subject - model == leaked {
+    if !violated & (subject - model == leaked) {
         return None;
     }
+    accounting_failed(leaked, model, subject)
+}
+
+/// [`accounting`] once something is off.
+#[cold]
+fn accounting_failed(leaked: isize, model: isize, subject: isize) -> Option<FailureKind> {
     if let Some(v) = ledger::take_violation() {
         return Some(FailureKind::from_violation(&v));
     }
@@ -638,17 +645,48 @@ impl<S: Spec> Run<S> {
         leaked: isize,
         check: bool,
     ) -> Option<FailureKind> {
-        let plan = ledger::take_pending();
-        ledger::begin_step(plan);
-        let applied = contract::with_op(op, || self.apply(op, check));
+        ledger::begin_step(ledger::take_pending());
+        // The model's output and whether a plan fired in its part, kept where a panic of the
+        // subject leaves them; the subject's output, when the outputs are to be compared below.
+        let mut kept: Option<S::Output> = None;
+        let mut model_fired = false;
+        let mut left: Option<(S::Output, bool)> = None;
+        // The path of nearly every step, with as few tests as it can do with (under libFuzzer
+        // each one costs a call): applies `op` to the model, then to the subject, compares the
+        // outputs, checks the invariants if `check` asks, and says whether all that settled the
+        // step. Where a panic stopped it is told by the ledger.
+        let quick = contract::with_op(op, || {
+            panics::catch_in_run(|| {
+                ledger::begin_side(Side::Model);
+                let model = kept.insert(S::apply_model(&mut self.model, op));
+                model_fired = ledger::end_side();
+                ledger::begin_side(Side::Subject);
+                let subject = S::apply_subject(&mut self.subject, op);
+                let fired = model_fired | ledger::end_side();
+                if fired || *model != subject {
+                    left = Some((subject, fired));
+                    return false;
+                }
+                drop((kept.take(), subject));
+                if check {
+                    S::check_invariants(&self.subject);
+                }
+                true
+            })
+        });
+        if let Ok(true) = quick {
+            return accounting(leaked);
+        }
+        let applied = contract::with_op(op, || {
+            self.apply_rest(op, check, quick, kept, left, model_fired)
+        });
         let BothSides {
             model,
             subject,
             fired,
             invariants,
         } = match applied {
-            Ok(Some(applied)) => applied,
-            Ok(None) => return accounting(leaked),
+            Ok(applied) => applied,
             Err(kind) => return Some(kind),
         };
         self.injected |= fired;
@@ -674,55 +712,34 @@ impl<S: Spec> Run<S> {
         broken.or_else(|| accounting(leaked))
     }
 
-    /// Applies `op` to the model, then to the subject, then checks the subject's invariants, all
-    /// under one `catch_unwind` unless a panic interrupts them: an injected panic ends that
-    /// side's step and the next part goes on under a new one; a real panic is the failure of the
+    /// What is left of a step whose quick path did not settle it: the outputs to compare, or,
+    /// after a panic, the parts not yet run, each under a `catch_unwind` of its own. An injected
+    /// panic ends that side's part and the next one goes on; a real panic is the failure of the
     /// side that raised it. The invariants are checked here only when `check` asks for them and
     /// no injected panic fired.
-    ///
-    /// `Ok(None)`: the step settled on its path of nearly every step: no injected panic fired,
-    /// the outputs are equal and the invariants (if checked) hold; what is left is the
-    /// accounting.
-    fn apply(
+    fn apply_rest(
         &mut self,
         op: &S::Op,
         check: bool,
-    ) -> Result<Option<BothSides<S::Output>>, FailureKind> {
-        // The model's output and whether a plan fired in its part, kept where a panic of the
-        // subject leaves them.
-        let mut kept: Option<S::Output> = None;
-        let mut model_fired = false;
-        // The path of nearly every step, with as few tests as it can do with (under
-        // libFuzzer each one costs a call): where a panic stopped it is told by the ledger.
-        let quick = panics::catch_in_run(|| {
-            ledger::begin_side(Side::Model);
-            let model = kept.insert(S::apply_model(&mut self.model, op));
-            model_fired = ledger::end_side();
-            ledger::begin_side(Side::Subject);
-            let subject = S::apply_subject(&mut self.subject, op);
-            let fired = model_fired | ledger::end_side();
-            if fired || *model != subject {
-                return Some((subject, fired));
-            }
-            drop((kept.take(), subject));
-            if check {
-                S::check_invariants(&self.subject);
-            }
-            None
-        });
+        quick: Result<bool, Caught>,
+        mut kept: Option<S::Output>,
+        left: Option<(S::Output, bool)>,
+        model_fired: bool,
+    ) -> Result<BothSides<S::Output>, FailureKind> {
         let mut model: Option<Applied<S::Output>> = None;
         let mut subject: Option<Applied<S::Output>> = None;
         let mut invariants: Option<Option<FailureKind>> = None;
         let mut fired = false;
         let caught = match quick {
-            Ok(None) => return Ok(None),
-            Ok(Some((out, fired))) => {
-                return Ok(Some(BothSides {
+            Ok(_) => {
+                let (out, fired) =
+                    left.expect("the quick path leaves the outputs it did not settle");
+                return Ok(BothSides {
                     model: Applied::Returned(kept.take().expect("the model returned")),
                     subject: Applied::Returned(out),
                     fired,
                     invariants: None,
-                }));
+                });
             }
             Err(caught) => {
                 // Which part panicked: the model's, the subject's (the model's output kept), or
@@ -786,12 +803,12 @@ impl<S: Spec> Run<S> {
             .err();
         }
         match (model, subject) {
-            (Some(model), Some(subject)) => Ok(Some(BothSides {
+            (Some(model), Some(subject)) => Ok(BothSides {
                 model,
                 subject,
                 fired,
                 invariants,
-            })),
+            }),
             _ => unreachable!("both sides ran or one panicked for real"),
         }
     }
@@ -1014,6 +1031,8 @@ fn run_ops<S: Spec, B: std::borrow::Borrow<S::Op>>(
             flag.set(checked_out(kind));
         }
     };
+    let on_schedule = matches!(states, States::Scheduled);
+    let every_op = config.invariants == InvariantChecks::EveryOp;
     // One op ahead, to know which is the last.
     let mut ahead = iter.next();
     while let Some(op) = ahead.take() {
@@ -1026,14 +1045,22 @@ fn run_ops<S: Spec, B: std::borrow::Borrow<S::Op>>(
         if scheduled {
             next_due = next_state_comparison(next_due, every);
         }
-        let due = last || (scheduled && matches!(states, States::Scheduled));
-        let check = due || config.invariants == InvariantChecks::EveryOp;
+        // Bitwise, not short-circuit: each branch taken costs a call under libFuzzer.
+        let due = last | (scheduled & on_schedule);
+        let outcome = run.step(op, config.panic_policy, leaked, due | every_op);
+        if outcome.is_none() & !due {
+            // Nothing failed and nothing is due: the step is done.
+            if lenient & run.injected {
+                break;
+            }
+            continue;
+        }
         let compare = |run: &Run<S>| {
             (due && !(lenient && run.injected))
                 .then(|| run.compare_states())
                 .flatten()
         };
-        let failed = match run.step(op, config.panic_policy, leaked, check) {
+        let failed = match outcome {
             Some(FailureKind::Leak { model, subject }) => {
                 leaked = subject - model;
                 let first = leak.take().unwrap_or(FirstLeak {

@@ -94,6 +94,15 @@ impl PanicPlan {
             | PanicPlan::Compare { after } => after,
         }
     }
+
+    /// The plan one event further on.
+    fn one_less(self) -> Self {
+        match self {
+            PanicPlan::Clone { after } => PanicPlan::Clone { after: after - 1 },
+            PanicPlan::Drop { after } => PanicPlan::Drop { after: after - 1 },
+            PanicPlan::Compare { after } => PanicPlan::Compare { after: after - 1 },
+        }
+    }
 }
 
 /// The payload of a panic injected by a [`PanicPlan`]. The runner tells it apart from a real
@@ -186,9 +195,9 @@ struct Hot {
     /// The plan armed for the next operation.
     pending: Cell<Option<PanicPlan>>,
     /// The plan of the operation being applied, as each side's countdown starts.
-    step_plan: Cell<Option<(Event, u8)>>,
-    /// The plan being counted down during this operation: the event and how many more pass.
-    active: Cell<Option<(Event, u8)>>,
+    step_plan: Cell<Option<PanicPlan>>,
+    /// The plan being counted down during this side's part of the operation.
+    active: Cell<Option<PanicPlan>>,
     /// Whether the active plan fired during this side's step.
     fired: Cell<bool>,
     /// Whether `Cold::violations` holds any.
@@ -238,18 +247,19 @@ fn hot<R>(f: impl FnOnce(&Hot) -> R) -> R {
 impl Hot {
     /// Counts one event; returns whether it must panic now.
     fn count(&self, event: Event) -> bool {
-        match self.active.get() {
-            Some((armed, 0)) if armed == event => {
-                self.active.set(None);
-                self.fired.set(true);
-                true
-            }
-            Some((armed, n)) if armed == event => {
-                self.active.set(Some((armed, n - 1)));
-                false
-            }
-            _ => false,
+        let Some(plan) = self.active.get() else {
+            return false;
+        };
+        if plan.event() != event {
+            return false;
         }
+        if plan.after() == 0 {
+            self.active.set(None);
+            self.fired.set(true);
+            return true;
+        }
+        self.active.set(Some(plan.one_less()));
+        false
     }
 
     fn add_live(&self, owner: Option<Side>, delta: isize) {
@@ -303,7 +313,7 @@ pub(crate) mod ledger {
 
     /// Sets the plan that each side of the coming step counts down (`None`: none).
     pub(crate) fn begin_step(plan: Option<PanicPlan>) {
-        hot(|h| h.step_plan.set(plan.map(|p| (p.event(), p.after()))));
+        hot(|h| h.step_plan.set(plan));
     }
 
     /// Marks the start of one side's step, with the step's plan to count down.

@@ -632,10 +632,12 @@ fn failure_report_renders_op_and_trace() {
         text.contains("# target: stack\n    Push(1)\n    Push(2)\n    Pop"),
         "{text}"
     );
-    let json = serde_json::to_string(&report).unwrap();
+    // The replay protocol: one record per line, read back as written.
+    let line = lockstep::driver::to_record(&report).unwrap();
+    assert!(!line.contains('\n'), "{line}");
     assert_eq!(
-        serde_json::from_str::<lockstep::Report>(&json).unwrap(),
-        report
+        lockstep::driver::from_record::<lockstep::Report>(&line),
+        Some(report)
     );
 }
 

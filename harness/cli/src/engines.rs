@@ -84,7 +84,11 @@ pub fn replay(
     seeded_bug: Option<&str>,
     limits: Limits,
 ) -> Result<Verdict> {
-    let args = ["--json".into(), target.into(), case.as_os_str().to_owned()];
+    let args = [
+        "--records".into(),
+        target.into(),
+        case.as_os_str().to_owned(),
+    ];
     let done = match engine {
         Engine::Native | Engine::Asan => {
             let bin = match engine {
@@ -149,7 +153,7 @@ pub fn judge(project: &Project, engine: Engine, done: &Finished, limits: Limits)
     let report = done
         .stdout
         .lines()
-        .find_map(|l| serde_json::from_str::<Report>(l).ok());
+        .find_map(lockstep::driver::from_record::<Report>);
     match (done.code(), report) {
         (Some(0), Some(_)) => Verdict::Pass,
         (Some(1), Some(report)) if !report.passed() => {

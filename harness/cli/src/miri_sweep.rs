@@ -72,15 +72,16 @@ pub fn replay(
             batch.timed_out = true;
             return Ok(batch);
         }
-        let mut args: Vec<OsString> = vec!["--json".into(), "--subject-only".into(), target.into()];
+        let mut args: Vec<OsString> =
+            vec!["--records".into(), "--subject-only".into(), target.into()];
         args.extend(inputs[next..].iter().map(|p| p.clone().into_os_string()));
         let mut cmd = replay.command(model, &args).map_err(anyhow::Error::msg)?;
         let done = process::run(&mut cmd, remaining)?;
-        // One JSON report per input that ran to the end, in order.
+        // One report per input that ran to the end, in order.
         let reports: Vec<lockstep::Report> = done
             .stdout
             .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
+            .filter_map(lockstep::driver::from_record)
             .collect();
         for (i, report) in reports.iter().enumerate() {
             if report.passed() {

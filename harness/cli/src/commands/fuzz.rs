@@ -1110,10 +1110,11 @@ fn write_known(dir: &Path, known: &Known) -> Result<tempfile::NamedTempFile> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let file = tempfile::Builder::new()
         .prefix(".known-")
-        .suffix(".json")
+        .suffix(".ron")
         .tempfile_in(dir)
         .with_context(|| format!("creating a file in {}", dir.display()))?;
-    std::fs::write(file.path(), serde_json::to_vec(known)?)
+    let record = lockstep::driver::to_record(known).map_err(anyhow::Error::msg)?;
+    std::fs::write(file.path(), record)
         .with_context(|| format!("writing {}", file.path().display()))?;
     Ok(file)
 }

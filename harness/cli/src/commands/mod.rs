@@ -77,7 +77,9 @@ pub fn seeded_bugs(builds: &Builds<'_>) -> Result<Vec<SeededBugInfo>> {
         .context("listing the seeded bugs")?;
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(|l| serde_json::from_str(l).context("reading the replay binary's seeded bugs"))
+        .map(|l| {
+            lockstep::driver::from_record(l).context("reading the replay binary's seeded bugs")
+        })
         .collect()
 }
 

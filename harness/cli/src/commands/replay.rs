@@ -42,7 +42,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     let seeded = ctx.seeded_list(&builds, &args.seeded_bug, Some(&args.target))?;
     let mut replay_args: Vec<OsString> = Vec::new();
     if ctx.json {
-        replay_args.push("--json".into());
+        replay_args.push("--records".into());
     }
     replay_args.push(args.target.clone().into());
     replay_args.extend(args.files.iter().map(|f| f.clone().into_os_string()));
@@ -80,10 +80,22 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         }
         cmd
     };
-    let status = cmd
-        .current_dir(&ctx.project.root)
-        .status()
-        .context("running the replay")?;
+    cmd.current_dir(&ctx.project.root);
+    if ctx.json {
+        cmd.stdout(std::process::Stdio::piped());
+    }
+    let mut child = cmd.spawn().context("running the replay")?;
+    if let Some(out) = child.stdout.take() {
+        // The replay binary's records, one per case, as JSON lines.
+        for line in std::io::BufRead::lines(std::io::BufReader::new(out)) {
+            let line = line.context("reading the replay's output")?;
+            match lockstep::driver::from_record::<lockstep::Report>(&line) {
+                Some(report) => println!("{}", serde_json::to_string(&report)?),
+                None => println!("{line}"),
+            }
+        }
+    }
+    let status = child.wait().context("running the replay")?;
     if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
         eprintln!(
             "{} {}",

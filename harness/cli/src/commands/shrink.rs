@@ -213,7 +213,7 @@ fn shrink_in_process(
     let mut cmd = Command::new(builds.native_replay()?);
     cmd.args([
         "shrink",
-        "--json",
+        "--records",
         "--max-attempts",
         &budget.max_attempts.to_string(),
         target,
@@ -230,7 +230,7 @@ fn shrink_in_process(
     }
     let line = done.stdout.lines().next().unwrap_or_default();
     Ok(Some(
-        serde_json::from_str(line).context("reading the replay binary's shrink report")?,
+        lockstep::driver::from_record(line).context("reading the replay binary's shrink report")?,
     ))
 }
 

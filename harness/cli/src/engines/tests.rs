@@ -114,7 +114,7 @@ fn miri_leak() {
 #[test]
 fn a_passing_replay_passes_and_a_mute_crash_is_a_crash() {
     use std::os::unix::process::ExitStatusExt;
-    let report = r#"{"target":"raw_buf","ops":2,"steps":2,"failure":null,"trace":""}"#;
+    let report = r#"(target:"raw_buf",ops:2,steps:2,failure:None,trace:"")"#;
     let done = Finished {
         status: Some(std::process::ExitStatus::from_raw(0)),
         stdout: format!("{report}\n"),
