@@ -27,8 +27,8 @@
 //! handles its graph no longer contains to the removed list; a disagreement shows in the
 //! compared states, which list every live handle.
 //!
-//! Weights are [`Tracked`], so [`Op::Arm`] can make a clone, drop or comparison panic in the next
-//! op. The model drops weights in the graph's documented order and finishes interrupted removals
+//! Weights are [`Tracked`], so the runner's armed panics ([`lockstep::Step::Arm`]) can make a
+//! clone, drop or comparison panic in the next op. The model drops weights in the graph's documented order and finishes interrupted removals
 //! the way the graph's drop guards do: `remove_node` drops the edges of the out list, then those
 //! left on the in list, then the node's weight; `clear` and `Drop` drop edges, then nodes, in
 //! slot order; all of them still drop the rest when one weight's `Drop` panics. `Clone` clones
@@ -42,11 +42,8 @@ use std::collections::{BTreeSet, VecDeque};
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 
-use arbitrary::{Arbitrary, Unstructured};
 use lockstep::models::ArenaModel;
-use lockstep::{
-    Finish, Handles, InjectedPanic, Out, PanicPlan, Pick, Tracked, panics_if, take_ends,
-};
+use lockstep::{Finish, Handles, InjectedPanic, Out, Pick, Tracked, panics_if, take_ends};
 use structures::arena_graph::{ArenaGraph, EdgeId, EdgeRef, GraphError, NodeId, Remap};
 
 /// The weight type of nodes and edges: a tracked `u32`, so every clone and drop is accounted
@@ -122,19 +119,7 @@ lockstep::ops! {
         Swap,
         /// Drops the graph and starts a new one, with new handles.
         Reset,
-        /// Arms a panic in the next op's clones, drops or comparisons.
-        Arm(#[arbitrary(with = soon)] PanicPlan),
     }
-}
-
-/// A [`PanicPlan`] whose panic comes within the first 16 events of its kind: an op rarely has
-/// many more, and a plan that never fires tests nothing.
-fn soon(u: &mut Unstructured<'_>) -> arbitrary::Result<PanicPlan> {
-    Ok(match PanicPlan::arbitrary(u)? {
-        PanicPlan::Clone { after } => PanicPlan::Clone { after: after % 16 },
-        PanicPlan::Drop { after } => PanicPlan::Drop { after: after % 16 },
-        PanicPlan::Compare { after } => PanicPlan::Compare { after: after % 16 },
-    })
 }
 
 /// What the graph's iterators are: double-ended, exact-size and `Clone`.
@@ -847,7 +832,6 @@ fn apply<G: Graph>(side: &mut Side<G>, op: &Op) -> Vec<Out<u32>> {
             None => Out::Unit,
         },
         Op::Reset => drop(mem::take(&mut side.main)).into(),
-        Op::Arm(plan) => lockstep::arm(plan).into(),
         _ => return side.main.apply(op),
     };
     vec![out]

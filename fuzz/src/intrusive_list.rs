@@ -24,7 +24,7 @@ use std::rc::Rc;
 use std::{mem, ptr};
 
 use lockstep::models::{ListCursor, ListCursorMut, ListModel};
-use lockstep::{Handles, Out, PanicPlan, Tracked, panics_if};
+use lockstep::{Handles, Out, Tracked, panics_if};
 use structures::intrusive_adapter;
 use structures::intrusive_list::{Cursor, CursorMut, Link, LinkedList};
 
@@ -144,8 +144,6 @@ lockstep::ops! {
         IsLinked(u8),
         /// Drops a handle, so the lists may hold the last reference to its element.
         Release(u8),
-        /// Arms a panic in the next op's drops (the list never clones or compares elements).
-        Arm(PanicPlan),
     }
 }
 
@@ -472,7 +470,6 @@ fn apply<L: List>(side: &mut Lists<L>, op: &Op) -> Vec<Out<u32>> {
         }
         Op::IsLinked(i) => one(handles.get(*i).map_or(Out::Unit, |h| L::is_linked(h).into())),
         Op::Release(i) => one(drop(handles.take(*i)).into()),
-        Op::Arm(plan) => one(lockstep::arm(*plan).into()),
     }
 }
 

@@ -12,7 +12,7 @@
 use std::{fmt::Debug, mem, ops::RangeBounds};
 
 use lockstep::select::{RangeKind, at, in_range, index};
-use lockstep::{Finish, Out, PanicPlan, Tracked, models::VecModel};
+use lockstep::{Finish, Out, Tracked, models::VecModel};
 use structures::raw_buf::RawBuf;
 
 /// The element type: a tracked `u32`, so every clone and drop is accounted for.
@@ -65,8 +65,6 @@ lockstep::ops! {
         Equal,
         /// `main = RawBuf::with_capacity(n)`.
         WithCapacity(u8),
-        /// Arms a panic in the next op's clones, drops or comparisons.
-        Arm(PanicPlan),
     }
 }
 
@@ -161,7 +159,6 @@ fn apply<B: Buf>([main, side]: &mut [B; 2], op: &Op) -> Out<u32> {
         Op::IterMutAdd(n) => main.iter_mut().for_each(|x| add(x, *n)).into(),
         Op::Equal => (*main == *side).into(),
         Op::WithCapacity(n) => (*main = B::with_capacity((*n).into())).into(),
-        Op::Arm(plan) => lockstep::arm(*plan).into(),
     }
 }
 

@@ -17,6 +17,7 @@ use crate::case::{self, Case};
 use crate::runner::{self, FailureKind, Outcome, Phase};
 use crate::shrink::{self, Budget};
 use crate::spec::Spec;
+use crate::step::Step;
 use crate::trace::{self, TraceError};
 
 /// A spec with its types erased, under a target name.
@@ -37,7 +38,7 @@ impl std::fmt::Debug for Target {
     }
 }
 
-fn ops_of<S: Spec>(name: &str, case: &Case) -> Result<Vec<S::Op>, TraceError> {
+fn ops_of<S: Spec>(name: &str, case: &Case) -> Result<Vec<Step<S::Op>>, TraceError> {
     match case {
         Case::Bytes(bytes) => Ok(runner::decode::<S>(bytes)),
         Case::Trace(text) => trace::parse(name, text),

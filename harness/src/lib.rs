@@ -30,6 +30,7 @@ mod runner;
 pub mod select;
 pub mod shrink;
 mod spec;
+mod step;
 pub mod trace;
 mod tracked;
 
@@ -44,7 +45,8 @@ pub use runner::{
     run_subject, run_with,
 };
 pub use spec::{Config, InvariantChecks, PanicPolicy, Spec};
-pub use tracked::{Event, InjectedPanic, PanicPlan, Side, Tracked, Violation, arm};
+pub use step::{ARMS_ONE_IN, Step, steps};
+pub use tracked::{Event, InjectedPanic, PanicPlan, Side, Tracked, Violation};
 
 /// Defines a fuzz target for a spec.
 ///

@@ -7,9 +7,10 @@ use arbitrary::{Arbitrary, Unstructured};
 use serde::{Deserialize, Serialize};
 
 use crate::finding::{Class, Severity};
-use crate::panics::contract::{self, Step};
+use crate::panics::contract::{self, Step as Contract};
 use crate::panics::{self, Caught, PanicReport};
 use crate::spec::{Config, InvariantChecks, PanicPolicy, Spec};
+use crate::step::Step;
 use crate::tracked::{Event, Side, Violation, ledger};
 
 /// Decodes fuzzer bytes into at most [`Config::max_ops`] ops of `S`.
@@ -17,36 +18,44 @@ use crate::tracked::{Event, Side, Violation, ledger};
 /// Ops are read one after another until the bytes run out; an op that cannot be decoded from
 /// what is left ends the sequence. Every engine, and replay, decodes through this function, so
 /// a case found by one replays identically in all.
-pub fn decode<S: Spec>(data: &[u8]) -> Vec<S::Op> {
+pub fn decode<S: Spec>(data: &[u8]) -> Vec<Step<S::Op>> {
     Decoder::<S>::new(data).collect()
 }
 
-/// Decodes ops one at a time, as [`decode`] does.
+/// Decodes steps one at a time, as [`decode`] does.
 struct Decoder<'a, S: Spec> {
     u: Unstructured<'a>,
-    /// How many more ops may be decoded.
+    /// How many more steps may be decoded.
     left: usize,
+    /// Whether some steps are arms ([`Config::injected_panics`]).
+    arms: bool,
     spec: std::marker::PhantomData<S>,
 }
 
 impl<'a, S: Spec> Decoder<'a, S> {
     fn new(data: &'a [u8]) -> Self {
+        let config = S::config();
         Decoder {
             u: Unstructured::new(data),
-            left: S::config().max_ops,
+            left: config.max_ops,
+            arms: config.injected_panics,
             spec: std::marker::PhantomData,
         }
     }
 }
 
 impl<S: Spec> Iterator for Decoder<'_, S> {
-    type Item = S::Op;
+    type Item = Step<S::Op>;
 
-    fn next(&mut self) -> Option<S::Op> {
+    fn next(&mut self) -> Option<Step<S::Op>> {
         if self.left == 0 || self.u.is_empty() {
             return None;
         }
-        match S::Op::arbitrary(&mut self.u) {
+        let step = match self.arms {
+            true => Step::decode(&mut self.u),
+            false => S::Op::arbitrary(&mut self.u).map(Step::Op),
+        };
+        match step {
             Ok(op) => {
                 self.left -= 1;
                 Some(op)
@@ -64,7 +73,7 @@ impl<S: Spec> Iterator for Decoder<'_, S> {
 /// The ops are decoded as the run goes, never collected: a run that passes, nearly every run a
 /// fuzzer makes, allocates nothing for them. A run that fails is run again from the decoded ops,
 /// which is what reports the failure with its ops (and finds the step it began at).
-pub fn run_bytes<S: Spec>(data: &[u8]) -> Outcome<S::Op> {
+pub fn run_bytes<S: Spec>(data: &[u8]) -> Outcome<Step<S::Op>> {
     let config = S::config();
     match run_scheduled::<S>(Ops::Bytes(data), &config, States::Scheduled) {
         Ok(outcome) => outcome,
@@ -104,7 +113,7 @@ struct Streamed {
 }
 
 /// Runs `ops` with the spec's [`Config`].
-pub fn run<S: Spec>(ops: &[S::Op]) -> Outcome<S::Op> {
+pub fn run<S: Spec>(ops: &[Step<S::Op>]) -> Outcome<Step<S::Op>> {
     run_with::<S>(ops, &S::config())
 }
 
@@ -475,26 +484,24 @@ fn accounting_failed(leaked: isize, model: isize, subject: isize) -> Option<Fail
 /// invariant checks, no accounting, no injected panic, and no panic by contract that
 /// [`panics_if`](crate::panics_if) can tell is due. What one side costs without the runner: the
 /// denominator of the runner's overhead (`scripts/overhead`). A panic ends it, caught.
-pub fn run_alone<S: Spec>(side: Side, ops: &[S::Op]) {
+pub fn run_alone<S: Spec>(side: Side, ops: &[Step<S::Op>]) {
     ledger::begin_run();
-    contract::set_step(Step::Never);
+    contract::set_step(Contract::Never);
     let _ = panics::catch(|| match side {
         Side::Model => {
             let mut model = S::new_model();
-            for op in ops {
+            for op in ops.iter().filter_map(Step::op) {
                 std::hint::black_box(S::apply_model(&mut model, op));
-                ledger::take_pending();
             }
         }
         Side::Subject => {
             let mut subject = S::new_subject();
-            for op in ops {
+            for op in ops.iter().filter_map(Step::op) {
                 std::hint::black_box(S::apply_subject(&mut subject, op));
-                ledger::take_pending();
             }
         }
     });
-    contract::set_step(Step::Every);
+    contract::set_step(Contract::Every);
 }
 
 /// The differential loop a user writes by hand without lockstep, over a spec's own ops and both
@@ -502,22 +509,18 @@ pub fn run_alone<S: Spec>(side: Side, ops: &[S::Op]) {
 /// outputs differ, and at the end checks the subject's invariants once, compares the whole
 /// states, drops both sides and requires both to have left as many tracked values alive (the
 /// two counts of a drop-counting element). No per-op
-/// invariants or accounting, no `catch_unwind`, no injected panics (an op that arms one is a
-/// no-op here), and no panic by contract that [`panics_if`](crate::panics_if) can tell is due.
+/// invariants or accounting, no `catch_unwind`, no injected panics (the steps that arm one are
+/// skipped), and no panic by contract that [`panics_if`](crate::panics_if) can tell is due.
 ///
 /// What `scripts/bench` times each lockstep target against: same ops, same elements, same
 /// models, so the difference is what the runner adds.
 pub fn baseline_loop<S: Spec>(data: &[u8]) {
     ledger::begin_run();
-    contract::set_step(Step::Never);
-    let mut u = Unstructured::new(data);
+    contract::set_step(Contract::Never);
     let (mut model, mut subject) = (S::new_model(), S::new_subject());
-    for _ in 0..S::config().max_ops {
-        if u.is_empty() {
-            break;
-        }
-        let Ok(op) = S::Op::arbitrary(&mut u) else {
-            break;
+    for step in Decoder::<S>::new(data) {
+        let Step::Op(op) = step else {
+            continue;
         };
         ledger::begin_side(Side::Model);
         let out = S::apply_model(&mut model, &op);
@@ -535,7 +538,7 @@ pub fn baseline_loop<S: Spec>(data: &[u8]) {
         model, subject,
         "the subject keeps a different number of tracked values alive"
     );
-    contract::set_step(Step::Every);
+    contract::set_step(Contract::Every);
 }
 
 /// The first leak of a run that went on past it.
@@ -640,11 +643,20 @@ impl<S: Spec> Run<S> {
     /// and the invariants are checked after one.
     fn step(
         &mut self,
-        op: &S::Op,
+        step: &Step<S::Op>,
         policy: PanicPolicy,
         leaked: isize,
         check: bool,
     ) -> Option<FailureKind> {
+        let op = match step {
+            Step::Op(op) => op,
+            Step::Arm(plan) => {
+                // A plan armed by the step before is spent on this one, which runs nothing.
+                ledger::arm(Some(*plan));
+                let broken = check.then(|| self.check_invariants()).flatten();
+                return broken.or_else(|| accounting(leaked));
+            }
+        };
         ledger::begin_step(ledger::take_pending());
         // The model's output and whether a plan fired in its part, kept where a panic of the
         // subject leaves them; the subject's output, when the outputs are to be compared below.
@@ -896,7 +908,7 @@ fn next_state_comparison(step: usize, every: usize) -> usize {
 /// A run of the first `n` of `ops` that compares states (and, under
 /// [`InvariantChecks::WithStates`], checks invariants) only after the last, and whether the
 /// states differed or the invariants failed there.
-fn probe<S: Spec>(ops: &[S::Op], config: &Config, n: usize) -> (Outcome<S::Op>, bool) {
+fn probe<S: Spec>(ops: &[Step<S::Op>], config: &Config, n: usize) -> (Outcome<Step<S::Op>>, bool) {
     let differ = Cell::new(false);
     let outcome = run_scheduled::<S>(Ops::Slice(&ops[..n]), config, States::AtEnd(&differ));
     (
@@ -911,12 +923,12 @@ fn probe<S: Spec>(ops: &[S::Op], config: &Config, n: usize) -> (Outcome<S::Op>, 
 /// step, which reports what checking after every step would have (a state mismatch, a broken
 /// invariant, or the leak that the mismatch belongs to), or `at_bad` when no earlier step fails.
 fn first_difference<S: Spec>(
-    ops: &[S::Op],
+    ops: &[Step<S::Op>],
     config: &Config,
     mut good: usize,
     mut bad: usize,
-    at_bad: Outcome<S::Op>,
-) -> Outcome<S::Op> {
+    at_bad: Outcome<Step<S::Op>>,
+) -> Outcome<Step<S::Op>> {
     let mut found = at_bad;
     while bad - good > 1 {
         let mid = good + (bad - good) / 2;
@@ -952,17 +964,17 @@ enum States<'a> {
 /// leak at the end, unless something worse happens later (a failure in a later step is reported
 /// instead). A shallow leak that nearly every input hits would otherwise hide every bug behind
 /// it. A state difference in the step that leaked is the leak's own and ends the run with it.
-pub fn run_with<S: Spec>(ops: &[S::Op], config: &Config) -> Outcome<S::Op> {
+pub fn run_with<S: Spec>(ops: &[Step<S::Op>], config: &Config) -> Outcome<Step<S::Op>> {
     run_scheduled::<S>(Ops::Slice(ops), config, States::Scheduled)
         .unwrap_or_else(|_| unreachable!("decoded ops"))
 }
 
 /// The run of [`run_with`]; of [`Ops::Bytes`], a failure comes back as `Err`, without its ops.
 fn run_scheduled<S: Spec>(
-    ops: Ops<'_, S::Op>,
+    ops: Ops<'_, Step<S::Op>>,
     config: &Config,
     states: States<'_>,
-) -> Result<Outcome<S::Op>, Streamed> {
+) -> Result<Outcome<Step<S::Op>>, Streamed> {
     // One loop for each kind of ops, so that neither tests which it has at every step.
     match ops {
         Ops::Slice(slice) => run_ops::<S, _>(ops, slice.iter(), config, states),
@@ -971,12 +983,12 @@ fn run_scheduled<S: Spec>(
 }
 
 /// The run of [`run_scheduled`], applying the ops that `iter` yields (those of `ops`).
-fn run_ops<S: Spec, B: std::borrow::Borrow<S::Op>>(
-    ops: Ops<'_, S::Op>,
+fn run_ops<S: Spec, B: std::borrow::Borrow<Step<S::Op>>>(
+    ops: Ops<'_, Step<S::Op>>,
     mut iter: impl Iterator<Item = B>,
     config: &Config,
     states: States<'_>,
-) -> Result<Outcome<S::Op>, Streamed> {
+) -> Result<Outcome<Step<S::Op>>, Streamed> {
     ledger::begin_run();
     let fail = |phase, kind, after_injected_panic| match ops {
         Ops::Slice(ops) => Ok(failed(ops, phase, kind, after_injected_panic)),
@@ -1148,7 +1160,7 @@ fn run_ops<S: Spec, B: std::borrow::Borrow<S::Op>>(
 /// instruction is interpreted. Injected panics and panics by contract happen as in a full run;
 /// what a full run would report natively is left to it: a failure here is a real panic or a
 /// broken invariant.
-pub fn run_subject<S: Spec>(ops: &[S::Op]) -> Outcome<S::Op> {
+pub fn run_subject<S: Spec>(ops: &[Step<S::Op>]) -> Outcome<Step<S::Op>> {
     ledger::begin_run();
     let fail = |phase, kind| failed(ops, phase, kind, false);
     let mut subject = match on_side(Side::Subject, &mut false, S::new_subject) {
@@ -1156,7 +1168,14 @@ pub fn run_subject<S: Spec>(ops: &[S::Op]) -> Outcome<S::Op> {
         Ok(Applied::Injected(_)) => unreachable!("no plan is armed at the start"),
         Err(report) => return fail(Phase::Start, subject_panic(report)),
     };
-    for (i, op) in ops.iter().enumerate() {
+    for (i, step) in ops.iter().enumerate() {
+        let op = match step {
+            Step::Op(op) => op,
+            Step::Arm(plan) => {
+                ledger::arm(Some(*plan));
+                continue;
+            }
+        };
         ledger::begin_step(ledger::take_pending());
         let applied = contract::with_op(op, || {
             on_side(Side::Subject, &mut false, || {

@@ -115,6 +115,11 @@ pub struct Config {
     pub invariants: InvariantChecks,
     /// What the subject is held to after an injected panic. Default [`PanicPolicy::Exact`].
     pub panic_policy: PanicPolicy,
+    /// Whether the runner arms injected panics: when on (the default), about one step in
+    /// [`ARMS_ONE_IN`](crate::ARMS_ONE_IN) decoded from fuzzer bytes is a
+    /// [`Step::Arm`](crate::Step::Arm) instead of an op. Off for a structure that holds no
+    /// [`Tracked`](crate::Tracked) values, whose arms would fire nowhere.
+    pub injected_panics: bool,
 }
 
 impl Default for Config {
@@ -123,6 +128,7 @@ impl Default for Config {
             max_ops: 512,
             state_every: 0,
             invariants: InvariantChecks::WithStates,
+            injected_panics: true,
             panic_policy: PanicPolicy::Exact,
         }
     }
@@ -144,6 +150,12 @@ impl Config {
     /// Sets [`Config::state_every`] (0: after ops 1, 2, 4, 8, ...).
     pub fn with_state_every(mut self, state_every: usize) -> Self {
         self.state_every = state_every;
+        self
+    }
+
+    /// Sets [`Config::injected_panics`].
+    pub fn with_injected_panics(mut self, on: bool) -> Self {
+        self.injected_panics = on;
         self
     }
 

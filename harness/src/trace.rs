@@ -18,6 +18,8 @@ use std::fmt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::step::{ArmLine, Step};
+
 /// The first line of every trace.
 pub const HEADER: &str = "# lockstep trace";
 
@@ -154,9 +156,9 @@ pub fn write<Op: Serialize>(target: &str, ops: &[Op]) -> Result<String, TraceErr
     Ok(text)
 }
 
-/// Reads a trace for `target`. A `# target:` line naming another target is an error; a trace
-/// without one is accepted.
-pub fn parse<Op: DeserializeOwned>(target: &str, text: &str) -> Result<Vec<Op>, TraceError> {
+/// Reads a trace for `target`: its steps, each line an op or an `Arm(...)` line (see [`Step`]).
+/// A `# target:` line naming another target is an error; a trace without one is accepted.
+pub fn parse<Op: DeserializeOwned>(target: &str, text: &str) -> Result<Vec<Step<Op>>, TraceError> {
     if !text.starts_with(HEADER) {
         return Err(TraceError::MissingHeader);
     }
@@ -176,12 +178,15 @@ pub fn parse<Op: DeserializeOwned>(target: &str, text: &str) -> Result<Vec<Op>, 
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let op = ron::from_str(line).map_err(|e| TraceError::BadOp {
+        let step = match op_variant(line) {
+            "Arm" => ron::from_str(line).map(|ArmLine::Arm(plan)| Step::Arm(plan)),
+            _ => ron::from_str(line).map(Step::Op),
+        };
+        ops.push(step.map_err(|e| TraceError::BadOp {
             line: i + 1,
             text: line.to_owned(),
             message: e.code.to_string(),
-        })?;
-        ops.push(op);
+        })?);
     }
     Ok(ops)
 }

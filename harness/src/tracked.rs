@@ -6,8 +6,9 @@
 //! many values are alive (a leak or an early drop otherwise), and whether any value was dropped
 //! twice or used after its drop. This works natively and under Miri, without a sanitizer.
 //!
-//! An operation can [`arm`] a [`PanicPlan`]: during the *next* operation, on each side, the
-//! `after + 1`-th clone, drop or comparison of a tracked value panics with an [`InjectedPanic`].
+//! The runner arms a [`PanicPlan`] now and then (a [`Step::Arm`](crate::Step::Arm)): during the
+//! *next* operation, on each side, the `after + 1`-th clone, drop or comparison of a tracked value
+//! panics with an [`InjectedPanic`].
 //! The model (a std collection holding `Tracked` values) panics at the same event as the subject,
 //! so std's behaviour under a panic is the reference the subject is held to.
 
@@ -58,7 +59,7 @@ impl fmt::Display for Event {
 /// A panic to inject during the next operation: the `after + 1`-th event of the given kind
 /// panics, once, on each side.
 ///
-/// Put it in an op enum as a variant (`Arm(PanicPlan)`) whose application calls [`arm`].
+/// The runner arms one now and then, as a [`Step::Arm`](crate::Step::Arm) between two ops.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PanicPlan {
     /// Panic in a `Clone`.
@@ -123,12 +124,6 @@ impl fmt::Display for InjectedPanic {
             self.event, self.id
         )
     }
-}
-
-/// Arms `plan` for the next operation. Call it from both `apply_model` and `apply_subject` when
-/// applying the op that carries the plan; calling it twice with the same plan is harmless.
-pub fn arm(plan: PanicPlan) {
-    hot(|h| h.pending.set(Some(plan)));
 }
 
 /// Something the ledger saw that must never happen, whatever the structure does.
@@ -304,6 +299,11 @@ pub(crate) mod ledger {
             c.status.clear();
             c.violations.clear();
         });
+    }
+
+    /// Arms `plan` for the next operation (`None`: disarms).
+    pub(crate) fn arm(plan: Option<PanicPlan>) {
+        hot(|h| h.pending.set(plan));
     }
 
     /// Takes the plan armed by the previous operation.

@@ -6,7 +6,8 @@ use std::cell::Cell;
 use arbitrary::Arbitrary;
 use lockstep::finding::Severity;
 use lockstep::{
-    Config, FailureKind, InvariantChecks, Outcome, PanicPlan, PanicPolicy, Phase, Spec, Tracked,
+    Config, FailureKind, InvariantChecks, Outcome, PanicPlan, PanicPolicy, Phase, Spec, Step,
+    Tracked,
 };
 use serde::{Deserialize, Serialize};
 
@@ -45,7 +46,6 @@ enum Op {
     Clear,
     /// Pushes `n` clones of the top element.
     Repeat(u8),
-    Arm(PanicPlan),
 }
 
 #[derive(Default)]
@@ -83,7 +83,6 @@ impl Spec for StackSpec {
                     model.push(copy);
                 }
             }
-            Op::Arm(plan) => lockstep::arm(*plan),
         }
         None
     }
@@ -154,7 +153,6 @@ impl Spec for StackSpec {
                     s.len += 1;
                 }
             }
-            Op::Arm(plan) => lockstep::arm(*plan),
         }
         None
     }
@@ -187,21 +185,26 @@ impl Spec for StackSpec {
     }
 }
 
+/// Ops, or ops and armed panics, as the steps of a run.
+fn steps<T: Clone + Into<Step<Op>>>(ops: &[T]) -> Vec<Step<Op>> {
+    ops.iter().cloned().map(Into::into).collect()
+}
+
 /// Runs `ops` with `b` switched on.
-fn run_with_bug(b: Bug, ops: &[Op]) -> Outcome<Op> {
+fn run_with_bug<T: Clone + Into<Step<Op>>>(b: Bug, ops: &[T]) -> Outcome<Step<Op>> {
     run_with_bugs([b, Bug::None], ops)
 }
 
 /// Runs `ops` with both `bugs` switched on.
-fn run_with_bugs(bugs: [Bug; 2], ops: &[Op]) -> Outcome<Op> {
+fn run_with_bugs<T: Clone + Into<Step<Op>>>(bugs: [Bug; 2], ops: &[T]) -> Outcome<Step<Op>> {
     BUGS.with(|c| c.set(bugs));
-    let outcome = lockstep::run::<StackSpec>(ops);
+    let outcome = lockstep::run::<StackSpec>(&steps(ops));
     BUGS.with(|c| c.set([Bug::None; 2]));
     outcome
 }
 
 /// The failure `ops` give with `b` on; also checks the same ops pass without it.
-fn failure(b: Bug, ops: &[Op]) -> (FailureKind, Phase) {
+fn failure<T: Clone + Into<Step<Op>>>(b: Bug, ops: &[T]) -> (FailureKind, Phase) {
     assert_eq!(
         run_with_bug(Bug::None, ops),
         Outcome::Pass { steps: ops.len() }
@@ -225,19 +228,20 @@ fn failure(b: Bug, ops: &[Op]) -> (FailureKind, Phase) {
 }
 
 use Op::*;
+use lockstep::Step::Arm;
 
 #[test]
 fn correct_stack_passes_with_injected_panics() {
     let ops = [
-        Push(1),
-        Push(2),
+        Push(1).into(),
+        Push(2).into(),
         Arm(PanicPlan::Clone { after: 2 }),
-        Repeat(5),
+        Repeat(5).into(),
         Arm(PanicPlan::Drop { after: 1 }),
-        Clear,
-        Push(3),
-        Pop,
-        Pop,
+        Clear.into(),
+        Push(3).into(),
+        Pop.into(),
+        Pop.into(),
     ];
     assert_eq!(
         run_with_bug(Bug::None, &ops),
@@ -363,7 +367,7 @@ fn invariants_checked_with_the_states_are_reported_at_the_op_that_broke_them() {
         with_states.clone(),
         with_states.with_state_every(4),
     ] {
-        let outcome = lockstep::run_with::<StackSpec>(&ops, &config);
+        let outcome = lockstep::run_with::<StackSpec>(&steps(&ops), &config);
         found.push(
             outcome
                 .failure()
@@ -419,7 +423,7 @@ fn sampled_state_comparison_reports_the_step_that_made_the_difference() {
     let mut phases = Vec::new();
     for every in [0, 1, 10] {
         let config = Config::default().with_state_every(every);
-        let outcome = lockstep::run_with::<StackSpec>(&ops, &config);
+        let outcome = lockstep::run_with::<StackSpec>(&steps(&ops), &config);
         phases.push(outcome.failure().map(|f| (f.phase, f.ops.len())));
     }
     BUGS.with(|c| c.set([Bug::None; 2]));
@@ -498,12 +502,16 @@ impl Spec for LossySpec {
 
 #[test]
 fn panic_unsafe_subject_is_caught_by_injected_panic() {
-    let ops = [Push(7), Repeat(3)];
+    let ops = steps(&[Push(7), Repeat(3)]);
     assert!(
         lockstep::run::<LossySpec>(&ops).is_pass(),
         "no panic armed: no difference"
     );
-    let ops = [Push(7), Arm(PanicPlan::Clone { after: 2 }), Repeat(3)];
+    let ops = [
+        Push(7).into(),
+        Arm(PanicPlan::Clone { after: 2 }),
+        Repeat(3).into(),
+    ];
     let outcome = lockstep::run::<LossySpec>(&ops);
     let f = outcome.failure().expect("the lost clones are noticed");
     assert_eq!(f.phase, Phase::Step(2));
@@ -527,7 +535,7 @@ fn decode_is_deterministic_and_bounded() {
     assert_eq!(a, b);
     assert!(!a.is_empty());
     assert!(a.len() <= StackSpec::config().max_ops);
-    assert_eq!(lockstep::decode::<StackSpec>(&[]), Vec::<Op>::new());
+    assert_eq!(lockstep::decode::<StackSpec>(&[]), Vec::<Step<Op>>::new());
     assert_eq!(
         lockstep::run_bytes::<StackSpec>(&data),
         lockstep::run::<StackSpec>(&a)
@@ -549,9 +557,16 @@ fn bytes_decoded_as_the_run_goes_fail_as_their_decoded_ops_do() {
     ];
     let mut failures = 0;
     for (n, b) in bugs.into_iter().enumerate() {
-        for len in [0, 1, 7, 64, 300, 1000, 4000] {
+        for len in [0_u64, 1, 7, 64, 300, 1000, 4000] {
+            let mut state = 0x9e37_79b9_7f4a_7c15_u64 ^ (n as u64) << 32 ^ len;
             let data: Vec<u8> = (0..len)
-                .map(|i: u32| ((i + n as u32).wrapping_mul(2_654_435_761) >> 11) as u8)
+                .map(|_| {
+                    // xorshift64*
+                    state ^= state >> 12;
+                    state ^= state << 25;
+                    state ^= state >> 27;
+                    (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8
+                })
                 .collect();
             BUGS.with(|c| c.set([b, Bug::None]));
             let streamed = lockstep::run_bytes::<StackSpec>(&data);
@@ -570,11 +585,11 @@ fn bytes_decoded_as_the_run_goes_fail_as_their_decoded_ops_do() {
 #[test]
 fn traces_round_trip() {
     let ops = vec![
-        Push(1),
+        Push(1).into(),
         Arm(PanicPlan::Drop { after: 3 }),
-        Repeat(2),
-        Pop,
-        Clear,
+        Repeat(2).into(),
+        Pop.into(),
+        Clear.into(),
     ];
     let text = lockstep::trace::write("stack", &ops).unwrap();
     assert_eq!(
@@ -647,12 +662,12 @@ fn failure_report_renders_op_and_trace() {
 #[test]
 fn the_panic_policy_says_what_counts_after_an_injected_panic() {
     let ops = [
-        Op::Push(1),
-        Op::Push(2),
-        Op::Push(3),
-        Op::Arm(PanicPlan::Drop { after: 0 }),
-        Op::Clear,
-        Op::Push(4),
+        Op::Push(1).into(),
+        Op::Push(2).into(),
+        Op::Push(3).into(),
+        Arm(PanicPlan::Drop { after: 0 }),
+        Op::Clear.into(),
+        Op::Push(4).into(),
     ];
     let with = |b: Bug, policy: PanicPolicy| {
         BUGS.with(|c| c.set([b, Bug::None]));
@@ -689,7 +704,7 @@ fn the_panic_policy_says_what_counts_after_an_injected_panic() {
 
     // Without an injected panic, a leak is a correctness finding.
     BUGS.with(|c| c.set([Bug::PopForgets, Bug::None]));
-    let plain = lockstep::run::<StackSpec>(&[Op::Push(1), Op::Pop]);
+    let plain = lockstep::run::<StackSpec>(&steps(&[Op::Push(1), Op::Pop]));
     BUGS.with(|c| c.set([Bug::None; 2]));
     let failure = plain.failure().expect("a leak");
     assert!(

@@ -90,7 +90,7 @@ lockstep::spec! {
 
 /// Whether `ops` fail with a divergence at their last op.
 fn diverges_at_the_end(ops: &[Op]) -> bool {
-    match lockstep::run::<LenientSpec>(ops) {
+    match lockstep::run::<LenientSpec>(&lockstep::steps(ops.to_vec())) {
         Outcome::Pass { .. } => false,
         Outcome::Fail(f) => {
             assert!(matches!(f.kind, FailureKind::Divergence { .. }), "{f}");
@@ -128,7 +128,7 @@ fn a_contract_panic_is_raised_for_some_ops_and_the_same_ones_wherever_they_stand
 fn a_condition_the_model_does_not_honour_is_a_bug_in_the_spec() {
     let failure = (0..1280_u16)
         .find_map(|i| {
-            lockstep::run::<LenientSpec>(&[Op::WrongCondition(i)])
+            lockstep::run::<LenientSpec>(&lockstep::steps([Op::WrongCondition(i)]))
                 .failure()
                 .cloned()
         })
@@ -148,7 +148,7 @@ fn outside_a_run_every_contract_panic_is_raised() {
 
 #[test]
 fn one_side_alone_takes_every_contract_panic_as_read() {
-    let ops: Vec<Op> = (0..100).map(Op::Remove).collect();
+    let ops = lockstep::steps((0..100).map(Op::Remove));
     // Nothing to see but that it returns: a raised panic would be caught and end the run early,
     // which the overhead measurement must never count.
     lockstep::run_alone::<LenientSpec>(Side::Subject, &ops);
@@ -273,7 +273,7 @@ fn zero_sized_elements_are_counted_and_shaped_iterators_panic_on_both_sides() {
             shape: Shape::Understated(2),
         },
     ];
-    assert!(lockstep::run::<ZstSpec>(&pass).is_pass());
+    assert!(lockstep::run::<ZstSpec>(&lockstep::steps(pass)).is_pass());
     // A panic part way through an extend is injected on both sides: what `Vec` keeps is the
     // reference, and the run goes on.
     let panicking = [
@@ -284,9 +284,9 @@ fn zero_sized_elements_are_counted_and_shaped_iterators_panic_on_both_sides() {
         Push,
         Pop { forget: false },
     ];
-    assert!(lockstep::run::<ZstSpec>(&panicking).is_pass());
+    assert!(lockstep::run::<ZstSpec>(&lockstep::steps(panicking)).is_pass());
     let leak = [Push, Push, Pop { forget: true }];
-    let failure = lockstep::run::<ZstSpec>(&leak)
+    let failure = lockstep::run::<ZstSpec>(&lockstep::steps(leak))
         .failure()
         .cloned()
         .expect("the leak went unnoticed");
