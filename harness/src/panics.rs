@@ -295,8 +295,8 @@ pub(crate) mod contract {
     }
 
     /// A hash of `op`, the same in every run and every build: which of its contract panics are
-    /// raised for real is decided by it (see [`crate::panics_if`]). One multiply per value hashed,
-    /// since every step pays for it.
+    /// raised for real is decided by it (see [`crate::panics_if`]). One multiply per value
+    /// hashed, since every contract panic pays for it.
     fn op_hash<Op: std::hash::Hash>(op: &Op) -> u64 {
         /// FxHash's step, with a final fold of the high bits into the low ones that `%` reads.
         struct Fx(u64);

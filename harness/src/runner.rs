@@ -13,9 +13,10 @@ use crate::spec::{Config, InvariantChecks, PanicPolicy, Spec};
 use crate::step::Step;
 use crate::tracked::{Event, Side, Violation, ledger};
 
-/// Decodes fuzzer bytes into at most [`Config::max_ops`] ops of `S`.
+/// Decodes fuzzer bytes into at most [`Config::max_ops`] steps of `S`: its ops, and the panics
+/// the runner arms between them ([`Step`]).
 ///
-/// Ops are read one after another until the bytes run out; an op that cannot be decoded from
+/// Steps are read one after another until the bytes run out; a step that cannot be decoded from
 /// what is left ends the sequence. Every engine, and replay, decodes through this function, so
 /// a case found by one replays identically in all.
 pub fn decode<S: Spec>(data: &[u8]) -> Vec<Step<S::Op>> {
@@ -508,9 +509,9 @@ pub fn run_alone<S: Spec>(side: Side, ops: &[Step<S::Op>]) {
 /// sides: decodes op by op, applies each to the model and to the subject, panics when their
 /// outputs differ, and at the end checks the subject's invariants once, compares the whole
 /// states, drops both sides and requires both to have left as many tracked values alive (the
-/// two counts of a drop-counting element). No per-op
-/// invariants or accounting, no `catch_unwind`, no injected panics (the steps that arm one are
-/// skipped), and no panic by contract that [`panics_if`](crate::panics_if) can tell is due.
+/// two counts of a drop-counting element). No per-op invariants or accounting, no
+/// `catch_unwind`, no injected panics (the steps that arm one are skipped), and no panic by
+/// contract that [`panics_if`](crate::panics_if) can tell is due.
 ///
 /// What `scripts/bench` times each lockstep target against: same ops, same elements, same
 /// models, so the difference is what the runner adds.
@@ -651,8 +652,8 @@ impl<S: Spec> Run<S> {
         let op = match step {
             Step::Op(op) => op,
             Step::Arm(plan) => {
-                // A plan armed by the step before is spent on this one, which runs nothing.
-                ledger::arm(Some(*plan));
+                // Nothing runs: a plan armed by the step before is replaced, unfired.
+                ledger::arm(*plan);
                 let broken = check.then(|| self.check_invariants()).flatten();
                 return broken.or_else(|| accounting(leaked));
             }
@@ -1172,7 +1173,7 @@ pub fn run_subject<S: Spec>(ops: &[Step<S::Op>]) -> Outcome<Step<S::Op>> {
         let op = match step {
             Step::Op(op) => op,
             Step::Arm(plan) => {
-                ledger::arm(Some(*plan));
+                ledger::arm(*plan);
                 continue;
             }
         };

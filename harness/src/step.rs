@@ -37,8 +37,9 @@ impl<Op> Step<Op> {
     where
         Op: Arbitrary<'a>,
     {
-        // The top of the range, so that zero bytes (what `arbitrary` reads past the end) are ops.
-        if u8::arbitrary(u)? > u8::MAX - u8::MAX / ARMS_ONE_IN - 1 {
+        // The top 256 / ARMS_ONE_IN selector values (248 to 255), so that
+        // zero bytes (what `arbitrary` reads past the end) are ops.
+        if u8::arbitrary(u)? >= u8::MAX - (u8::MAX / ARMS_ONE_IN) {
             let plan = match PanicPlan::arbitrary(u)? {
                 PanicPlan::Clone { after } => PanicPlan::Clone {
                     after: after % SOON,
@@ -100,4 +101,33 @@ pub(crate) enum ArmLine {
 /// `run::<MySpec>(&steps([Op::Push(1), Op::Pop]))`.
 pub fn steps<Op>(ops: impl IntoIterator<Item = Op>) -> Vec<Step<Op>> {
     ops.into_iter().map(Step::Op).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decodes steps of `u8` ops from `data` until it runs out.
+    fn decode_all(data: &[u8]) -> Vec<Step<u8>> {
+        let mut u = Unstructured::new(data);
+        let mut steps = Vec::new();
+        while !u.is_empty() {
+            steps.push(Step::decode(&mut u).unwrap());
+        }
+        steps
+    }
+
+    #[test]
+    fn about_one_step_in_32_arms_a_panic_that_comes_soon_and_zeros_never_do() {
+        // Each selector byte, followed by what a plan or an op is decoded from.
+        let arms: Vec<PanicPlan> = (0..=255_u8)
+            .filter_map(|s| match decode_all(&[s, 9, 1, 2, 3, 250])[0] {
+                Step::Arm(plan) => Some(plan),
+                Step::Op(_) => None,
+            })
+            .collect();
+        assert_eq!(arms.len(), 256 / usize::from(ARMS_ONE_IN));
+        assert!(arms.iter().all(|p| p.after() < SOON), "{arms:?}");
+        assert!(decode_all(&[0; 64]).iter().all(|s| s.op().is_some()));
+    }
 }

@@ -1,4 +1,4 @@
-//! Traces: the readable, diff-friendly text form of an op sequence.
+//! Traces: the readable, diff-friendly text form of a run's steps.
 //!
 //! ```text
 //! # lockstep trace
@@ -9,8 +9,9 @@
 //! ExtendFromSlice([1, 2])
 //! ```
 //!
-//! One op per line in RON (serde), so a trace reads like Rust, diffs line by line, and survives
-//! new op variants being added. Lines starting with `#` are comments; the first line must be the
+//! One step per line in RON (serde), an op as itself and a panic the runner arms as an `Arm`
+//! line, so a trace reads like Rust, diffs line by line, and survives new op variants being
+//! added. Lines starting with `#` are comments; the first line must be the
 //! `# lockstep trace` header so a trace is never mistaken for fuzzer bytes.
 
 use std::fmt;

@@ -88,7 +88,7 @@ impl PanicPlan {
         }
     }
 
-    fn after(self) -> u8 {
+    pub(crate) fn after(self) -> u8 {
         match self {
             PanicPlan::Clone { after }
             | PanicPlan::Drop { after }
@@ -301,9 +301,9 @@ pub(crate) mod ledger {
         });
     }
 
-    /// Arms `plan` for the next operation (`None`: disarms).
-    pub(crate) fn arm(plan: Option<PanicPlan>) {
-        hot(|h| h.pending.set(plan));
+    /// Arms `plan` for the next operation.
+    pub(crate) fn arm(plan: PanicPlan) {
+        hot(|h| h.pending.set(Some(plan)));
     }
 
     /// Takes the plan armed by the previous operation.
