@@ -253,6 +253,8 @@ pub(crate) mod contract {
         /// An op is being applied: where it is, and what hashes it. The hash is computed only
         /// when a contract panic asks for it, which few steps do.
         Op(*const (), fn(*const ()) -> u64),
+        /// The op being applied has this hash, computed for its first contract panic.
+        Hashed(u64),
     }
 
     thread_local! {
@@ -287,11 +289,17 @@ pub(crate) mod contract {
 
     /// Whether a contract panic due now is raised for real.
     pub(super) fn real_path() -> bool {
-        match STEP.with(Cell::get) {
-            Step::Every => true,
-            Step::Never => false,
-            Step::Op(op, hash) => hash(op) % REAL_PANICS_ONE_IN == 0,
-        }
+        let hash = match STEP.with(Cell::get) {
+            Step::Every => return true,
+            Step::Never => return false,
+            Step::Op(op, hash) => {
+                let hash = hash(op);
+                set_step(Step::Hashed(hash));
+                hash
+            }
+            Step::Hashed(hash) => hash,
+        };
+        hash % REAL_PANICS_ONE_IN == 0
     }
 
     /// A hash of `op`, the same in every run and every build: which of its contract panics are
