@@ -61,15 +61,20 @@ pub fn triage(
         }
         verdicts.insert(engine, verdict);
     }
-    let primary = verdicts
-        .iter()
-        .filter_map(|(e, v)| v.finding().map(|f| (*e, f.clone())))
-        .min_by_key(|(e, f)| (f.class.rank(), *e));
     Ok(Triaged {
         case: case.to_path_buf(),
+        primary: primary(&verdicts),
         verdicts,
-        primary,
     })
+}
+
+/// The most telling of the engines' findings, and the engine that made it: memory errors
+/// before the rest, then in engine order.
+pub fn primary(verdicts: &BTreeMap<Engine, Verdict>) -> Option<(Engine, Finding)> {
+    verdicts
+        .iter()
+        .filter_map(|(e, v)| v.finding().map(|f| (*e, f.clone())))
+        .min_by_key(|(e, f)| (f.class.rank(), *e))
 }
 
 /// Cases grouped by signature, in order of first appearance.

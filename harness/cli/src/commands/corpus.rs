@@ -305,8 +305,11 @@ fn check_case(
     let mut cells = Vec::new();
     let mut problems = Vec::new();
     let saw = meta.engines_that_saw();
+    // What each engine said with the bug on, for the signature triage would give.
+    let mut verdicts = std::collections::BTreeMap::new();
     for &engine in engines {
         let with = replay(project, builds, engine, case, bug, limits)?;
+        verdicts.insert(engine, with.clone());
         let mut cell = with.cell();
         let mut errors = Vec::new();
         if let Verdict::Error { message } = &with {
@@ -333,6 +336,18 @@ fn check_case(
         }
         problems.extend(errors);
         cells.push((engine, ui::verdict_cell(&cell)));
+    }
+    // With every engine run, a failing case gives the signature it was stored under, or a
+    // campaign would not know its finding: the code it names moved.
+    let now = crate::triage::primary(&verdicts).map(|(_, f)| f.signature());
+    if let (Expect::Fail, true, Some(now)) = (meta.expect, engines.len() == 4, now) {
+        if now != meta.signature && problems.is_empty() {
+            problems.push(format!(
+                "stored as `{}`, the engines now say `{now}` (the code it names moved): set \
+                 `signature = \"{now}\"` in its .toml",
+                meta.signature
+            ));
+        }
     }
     // A failing case none of whose detecting engines ran was only checked to pass without its
     // bug: say which engines its detection needs.
