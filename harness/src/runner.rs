@@ -534,7 +534,7 @@ pub fn baseline_loop<S: Spec>(data: &[u8]) {
     let same = S::model_state(&model).eq(S::subject_state(&subject));
     assert!(same, "the states differ");
     drop((model, subject));
-    let (model, subject) = ledger::live();
+    let (_, model, subject) = ledger::tally();
     assert_eq!(
         model, subject,
         "the subject keeps a different number of tracked values alive"
@@ -703,7 +703,7 @@ impl<S: Spec> Run<S> {
             Err(kind) => return Some(kind),
         };
         self.injected |= fired;
-        if let Some(v) = ledger::tally().0.then(ledger::take_violation).flatten() {
+        if let Some(v) = ledger::take_violation() {
             return Some(FailureKind::from_violation(&v));
         }
         if fired && policy == PanicPolicy::MemorySafety {

@@ -40,17 +40,7 @@ impl<Op> Step<Op> {
         // The top 256 / ARMS_ONE_IN selector values (248 to 255), so that
         // zero bytes (what `arbitrary` reads past the end) are ops.
         if u8::arbitrary(u)? >= u8::MAX - (u8::MAX / ARMS_ONE_IN) {
-            let plan = match PanicPlan::arbitrary(u)? {
-                PanicPlan::Clone { after } => PanicPlan::Clone {
-                    after: after % SOON,
-                },
-                PanicPlan::Drop { after } => PanicPlan::Drop {
-                    after: after % SOON,
-                },
-                PanicPlan::Compare { after } => PanicPlan::Compare {
-                    after: after % SOON,
-                },
-            };
+            let plan = PanicPlan::arbitrary(u)?.map_after(|n| n % SOON);
             return Ok(Step::Arm(plan));
         }
         Op::arbitrary(u).map(Step::Op)

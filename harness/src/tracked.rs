@@ -96,12 +96,12 @@ impl PanicPlan {
         }
     }
 
-    /// The plan one event further on.
-    fn one_less(self) -> Self {
+    /// The same plan with `after` changed by `f`.
+    pub(crate) fn map_after(self, f: impl FnOnce(u8) -> u8) -> Self {
         match self {
-            PanicPlan::Clone { after } => PanicPlan::Clone { after: after - 1 },
-            PanicPlan::Drop { after } => PanicPlan::Drop { after: after - 1 },
-            PanicPlan::Compare { after } => PanicPlan::Compare { after: after - 1 },
+            PanicPlan::Clone { after } => PanicPlan::Clone { after: f(after) },
+            PanicPlan::Drop { after } => PanicPlan::Drop { after: f(after) },
+            PanicPlan::Compare { after } => PanicPlan::Compare { after: f(after) },
         }
     }
 }
@@ -253,7 +253,7 @@ impl Hot {
             self.fired.set(true);
             return true;
         }
-        self.active.set(Some(plan.one_less()));
+        self.active.set(Some(plan.map_after(|n| n - 1)));
         false
     }
 
@@ -354,11 +354,6 @@ pub(crate) mod ledger {
     /// The side whose step is running, if any.
     pub(crate) fn side() -> Option<Side> {
         hot(|h| h.side.get())
-    }
-
-    /// Live values created by the model and by the subject.
-    pub(crate) fn live() -> (isize, isize) {
-        hot(|h| (h.live[0].get(), h.live[1].get()))
     }
 
     /// Whether a violation is waiting to be taken, and the live values of the model and of the
