@@ -6,11 +6,17 @@
 //! `false` and every bug is compiled out; with it, the bug named by the `LOCKSTEP_SEEDED_BUG`
 //! environment variable (read once) is on, or the one a test selects with [`with_bug`].
 //!
-//! A bug site reads:
+//! The audited code carries no deviation. A function a bug lives in starts with one line,
 //!
 //! ```ignore
-//! if seeded::active(Bug::RawBufGrowShort) { /* the deviation */ } else { /* the code */ }
+//! seeded::hook!(RawBufPopUninit => seeded::pop_past_end(self));
 //! ```
+//!
+//! which, while the bug is on, returns the deviation (written in the structure's own `seeded`
+//! module, compiled only with the feature) instead of running the function; without the feature
+//! the line expands to nothing. A deviation either is the function with the bug in it, or runs
+//! the correct function through [`without`] and then puts back what the bug would have left
+//! behind (a stale pointer, an old floor).
 
 use std::fmt;
 
@@ -19,6 +25,35 @@ pub const ENV_VAR: &str = "LOCKSTEP_SEEDED_BUG";
 
 /// Whether this build carries the seeded bugs (the `seeded-bugs` feature).
 pub const ENABLED: bool = cfg!(feature = "seeded-bugs");
+
+/// Where a seeded bug enters the function it lives in: the first statement,
+/// `seeded::hook!(Variant => deviation)`, returns `deviation` from the function while
+/// `Bug::Variant` is on. Without the `seeded-bugs` feature it expands to nothing, and the
+/// deviation is not compiled.
+#[cfg(feature = "seeded-bugs")]
+macro_rules! hook {
+    ($bug:ident => $deviation:expr) => {
+        if $crate::seeded::active($crate::seeded::Bug::$bug) {
+            return $deviation;
+        }
+    };
+}
+
+/// Where a seeded bug enters the function it lives in; without the `seeded-bugs` feature,
+/// nothing.
+#[cfg(not(feature = "seeded-bugs"))]
+macro_rules! hook {
+    ($bug:ident => $deviation:expr) => {};
+}
+
+pub(crate) use hook;
+
+/// Runs `f` with `bug` switched off on this thread, the other bugs as they were: a deviation
+/// runs the correct code through this.
+#[cfg(feature = "seeded-bugs")]
+pub(crate) fn without<R>(bug: Bug, f: impl FnOnce() -> R) -> R {
+    with_bugs(selected().without(bug), f)
+}
 
 /// How a seeded bug shows itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -286,6 +321,12 @@ impl BugSet {
         BugSet(self.0 | Self::bit(bug))
     }
 
+    /// The set with `bug` taken out.
+    #[must_use]
+    pub fn without(self, bug: Bug) -> BugSet {
+        BugSet(self.0 & !Self::bit(bug))
+    }
+
     /// Whether `bug` is in the set.
     #[inline]
     pub fn contains(self, bug: Bug) -> bool {
@@ -486,6 +527,9 @@ mod tests {
             assert!(active(Bug::GraphTrimNoFloor) && active(Bug::ListClearForgets));
             assert!(!active(Bug::RawBufPopUninit));
             with_bug(None, || assert!(!active(Bug::GraphTrimNoFloor)));
+            without(Bug::GraphTrimNoFloor, || {
+                assert!(!active(Bug::GraphTrimNoFloor) && active(Bug::ListClearForgets));
+            });
             assert!(active(Bug::GraphTrimNoFloor));
         });
     }

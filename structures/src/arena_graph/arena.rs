@@ -35,7 +35,7 @@ use std::mem::{self, MaybeUninit};
 use std::ptr::{self, NonNull};
 
 use super::GraphError;
-use crate::seeded::{self, Bug};
+use crate::seeded;
 
 /// log2 of [`BASE`].
 const BASE_LOG: u32 = 2;
@@ -131,7 +131,7 @@ pub(super) struct Arena<T> {
     retired: u32,
     /// Even, and at least the version of every slot that [`Arena::trim`] ever discarded: the
     /// version a slot starts with when it is initialized.
-    floor: u32,
+    pub(super) floor: u32,
 }
 
 impl<T> Arena<T> {
@@ -169,7 +169,7 @@ impl<T> Arena<T> {
     /// # Safety
     ///
     /// `index < self.capacity()`.
-    unsafe fn slot_unchecked(&self, index: u32) -> NonNull<Slot<T>> {
+    pub(super) unsafe fn slot_unchecked(&self, index: u32) -> NonNull<Slot<T>> {
         debug_assert!(
             index < self.capacity(),
             "slot_unchecked index={index} capacity={}",
@@ -193,7 +193,7 @@ impl<T> Arena<T> {
     }
 
     /// `(version, next_free)` of slot `index` if it is initialized.
-    fn header(&self, index: u32) -> Option<(u32, u32)> {
+    pub(super) fn header(&self, index: u32) -> Option<(u32, u32)> {
         let slot = self.slot(index)?.as_ptr();
         // SAFETY: slots below `len` are initialized and live in allocated chunks; headers are
         // only written through `&mut self` and never referenced.
@@ -414,46 +414,66 @@ impl<T> Arena<T> {
             src.capacity()
         );
         for index in 0..src.len {
-            let Some(from) = src.slot(index) else {
-                unreachable!("index {index} < len")
-            };
-            let (version, next_free) =
-                // SAFETY: slots below `src.len` are initialized; nothing references the header.
-                unsafe { ((*from.as_ptr()).version, (*from.as_ptr()).next_free) };
-            // Seeded bug `graph-clone-claims-first` claims an occupied slot (odd version, counted)
-            // before cloning its value, so a panicking `clone` leaves it occupied, uninitialized.
-            let claim_first = seeded::active(Bug::GraphCloneClaimsFirst);
-            let value = (version % 2 == 1 && !claim_first).then(|| clone_value(from));
-            // SAFETY: `index < src.len <= src.capacity == self.capacity`.
-            let slot = unsafe { self.slot_unchecked(index) };
-            // SAFETY: `slot` is in bounds of its chunk and past `self.len`, so nothing refers to
-            // it; the header is written before `len` covers it, and the value, if any, before
-            // the odd version claims it (unless the seeded bug is on: then the value comes
-            // after, and if its `clone` panics, never).
-            unsafe {
-                let raw = slot.as_ptr();
-                (&raw mut (*raw).index).write(index);
-                (&raw mut (*raw).next_free).write(next_free);
-                if let Some(value) = value {
-                    value_ptr(slot).write(value);
-                }
-                (&raw mut (*raw).version).write(version);
-            }
-            self.len = index + 1;
-            if version % 2 == 1 {
-                self.occupied += 1;
-            } else if next_free == RETIRED {
-                self.retired += 1;
-            }
-            if claim_first && version % 2 == 1 {
-                let value = clone_value(from);
-                // SAFETY: `slot` is in bounds and its value uninitialized; nothing refers to it.
-                unsafe { value_ptr(slot).write(value) };
-            }
+            self.clone_slot(src, index, &mut clone_value);
         }
         self.free_head = src.free_head;
         self.free_len = src.free_len;
         self.floor = src.floor;
+    }
+
+    /// Appends a copy of slot `index` of `src`, which is `self.len`, with its value made by
+    /// `clone_value` if it is occupied; see [`clone_slots`](Arena::clone_slots).
+    fn clone_slot(
+        &mut self,
+        src: &Arena<T>,
+        index: u32,
+        clone_value: &mut impl FnMut(NonNull<Slot<T>>) -> T,
+    ) {
+        seeded::hook!(GraphCloneClaimsFirst =>
+            super::deviations::claim_then_clone(self, src, index, clone_value));
+        let (Some(from), Some((version, next_free))) = (src.slot(index), src.header(index)) else {
+            unreachable!("index {index} < len")
+        };
+        let value = (version % 2 == 1).then(|| clone_value(from));
+        // SAFETY: `index` is `self.len` and below `src.len <= src.capacity == self.capacity`;
+        // `value` is there exactly when the version is odd.
+        unsafe { self.push_slot(index, version, next_free, value) };
+    }
+
+    /// Initializes slot `index` with the header `version`, `next_free` and, if given, `value`,
+    /// then counts it: `len` grows to cover it, and the occupied or retired count with it.
+    ///
+    /// # Safety
+    ///
+    /// `index` is `self.len` and below the capacity; `value` is `Some` if `version` is odd (an
+    /// occupied slot holds a value).
+    pub(super) unsafe fn push_slot(
+        &mut self,
+        index: u32,
+        version: u32,
+        next_free: u32,
+        value: Option<T>,
+    ) {
+        // SAFETY: `index` is below the capacity (caller).
+        let slot = unsafe { self.slot_unchecked(index) };
+        // SAFETY: `slot` is in bounds of its chunk and past `self.len`, so nothing refers to
+        // it; the header is written before `len` covers it, and the value, if any, before the
+        // odd version claims it.
+        unsafe {
+            let raw = slot.as_ptr();
+            (&raw mut (*raw).index).write(index);
+            (&raw mut (*raw).next_free).write(next_free);
+            if let Some(value) = value {
+                value_ptr(slot).write(value);
+            }
+            (&raw mut (*raw).version).write(version);
+        }
+        self.len = index + 1;
+        if version % 2 == 1 {
+            self.occupied += 1;
+        } else if next_free == RETIRED {
+            self.retired += 1;
+        }
     }
 
     /// Upper bound on the number of moves [`Arena::compact`] makes.
@@ -514,14 +534,12 @@ impl<T> Arena<T> {
     /// frees every chunk past the last slot in use, and rebuilds the free list in ascending
     /// index order. Stops at the last occupied or retired slot.
     pub(super) fn trim(&mut self) {
+        seeded::hook!(GraphTrimNoFloor => super::deviations::trim_keeps_floor(self));
         let mut len = self.len;
         while len > 0 && self.is_free(len - 1) {
             len -= 1;
             if let Some((version, _)) = self.header(len) {
-                // Seeded bug `graph-trim-no-floor` forgets the versions of the discarded slots.
-                if !seeded::active(Bug::GraphTrimNoFloor) {
-                    self.floor = cmp::max(self.floor, version);
-                }
+                self.floor = cmp::max(self.floor, version);
             }
         }
         let keep = if len == 0 { 0 } else { locate(len - 1).0 + 1 };

@@ -59,6 +59,8 @@
 //! [`retain_nodes`]: ArenaGraph::retain_nodes
 
 mod arena;
+#[cfg(feature = "seeded-bugs")]
+mod deviations;
 mod iter;
 #[cfg(test)]
 mod tests;
@@ -72,7 +74,7 @@ use std::ptr::NonNull;
 
 use self::arena::{Arena, MAX_SLOTS, Slot, slot_id, value_ptr};
 pub use self::iter::{Adjacent, Bfs, Dfs, EdgeRef, Edges, Neighbors, NodeIds, Nodes};
-use crate::seeded::{self, Bug};
+use crate::seeded;
 
 macro_rules! define_id {
     ($(#[$attr:meta])* $name:ident, $what:literal) => {
@@ -411,25 +413,32 @@ unsafe fn unlink<N, E>(edge: EdgePtr<N, E>, dir: Dir) {
 /// `node` points to an occupied node slot whose lists are consistent and hold occupied edges,
 /// and nothing references those edges.
 unsafe fn retarget_edges<N, E>(node: NodePtr<N, E>) {
+    seeded::hook!(GraphCompactStaleTarget => deviations::retarget_out_only(node));
     for dir in [Dir::Out, Dir::In] {
-        // Seeded bug `graph-compact-stale-target`: incoming edges keep their old target, the
-        // slot the node left (vacant, and freed if `compact` trims its chunk).
-        if dir == Dir::In && seeded::active(Bug::GraphCompactStaleTarget) {
-            continue;
-        }
-        // SAFETY: `node` is occupied (caller).
-        let mut cursor = unsafe { (*list_ptr(node, dir)).head };
-        while let Some(edge) = cursor {
-            // SAFETY: 1. `edge` is an occupied edge on the node's list (caller), so its value
-            // and link are valid to read and write. 2. Nothing references them.
-            unsafe {
-                let value = value_ptr(edge);
-                match dir {
-                    Dir::Out => (*value).source = node,
-                    Dir::In => (*value).target = node,
-                }
-                cursor = (*link_ptr(edge, dir)).next;
+        // SAFETY: the caller's guarantees, passed on.
+        unsafe { retarget_list(node, dir) };
+    }
+}
+
+/// Points the `source` (`dir` out) or `target` (in) of every edge on `node`'s `dir` list back at
+/// `node`; see [`retarget_edges`].
+///
+/// # Safety
+///
+/// As [`retarget_edges`].
+unsafe fn retarget_list<N, E>(node: NodePtr<N, E>, dir: Dir) {
+    // SAFETY: `node` is occupied (caller).
+    let mut cursor = unsafe { (*list_ptr(node, dir)).head };
+    while let Some(edge) = cursor {
+        // SAFETY: 1. `edge` is an occupied edge on the node's list (caller), so its value and
+        // link are valid to read and write. 2. Nothing references them.
+        unsafe {
+            let value = value_ptr(edge);
+            match dir {
+                Dir::Out => (*value).source = node,
+                Dir::In => (*value).target = node,
             }
+            cursor = (*link_ptr(edge, dir)).next;
         }
     }
 }
@@ -597,11 +606,7 @@ impl<N, E> ArenaGraph<N, E> {
 
         impl<N, E> Drop for Guard<'_, N, E> {
             fn drop(&mut self) {
-                // Seeded bug `graph-remove-node-unguarded`: the guard does nothing, so the node
-                // and its remaining edges stay in the graph.
-                if seeded::active(Bug::GraphRemoveNodeUnguarded) {
-                    return;
-                }
+                seeded::hook!(GraphRemoveNodeUnguarded => deviations::unguarded());
                 // SAFETY: `node` is still occupied (only vacated after the guard is disarmed or
                 // right here), and nothing references it: the panicking weight was an edge's.
                 unsafe {
@@ -871,6 +876,7 @@ impl<N, E> ArenaGraph<N, E> {
     /// If a weight's `Drop` panics, the rest are still removed and dropped during unwinding,
     /// so the graph is empty when the panic propagates.
     pub fn clear(&mut self) {
+        seeded::hook!(GraphClearLeaksEdges => deviations::clear_forgets_edges(self));
         /// Removes what is left, starting at the cursors.
         struct Guard<'g, N, E> {
             graph: &'g mut ArenaGraph<N, E>,
@@ -888,12 +894,7 @@ impl<N, E> ArenaGraph<N, E> {
                     if let Some(edge) = self.graph.edges.occupied_slot(index) {
                         // SAFETY: `edge` is occupied and nothing references it (`&mut` graph).
                         let weight = unsafe { self.graph.remove_edge_at(edge) };
-                        // Seeded bug `graph-clear-leaks-edges` never drops the edge weights.
-                        if seeded::active(Bug::GraphClearLeaksEdges) {
-                            mem::forget(weight);
-                        } else {
-                            drop(weight);
-                        }
+                        drop(weight);
                     }
                 }
                 while self.next_node < self.graph.nodes.len() {
@@ -969,8 +970,7 @@ impl<N, E> ArenaGraph<N, E> {
             // SAFETY: the arena just moved a node into `node`, an occupied slot; its lists
             // still hold its edges (edges do not move), which are occupied, and nothing
             // references them (`&mut self`). `retarget_edges` then restores the invariant that
-            // every edge's endpoints are occupied slots (not for incoming edges when the seeded
-            // bug `graph-compact-stale-target` is on: they keep pointing at the vacated slot).
+            // every edge's endpoints are occupied slots.
             let new = unsafe {
                 retarget_edges(node);
                 NodeId::of(node)

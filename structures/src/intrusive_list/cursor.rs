@@ -4,7 +4,7 @@ use core::fmt;
 use core::ptr::NonNull;
 
 use super::{Adapter, Link, LinkedList, value_ref};
-use crate::seeded::{self, Bug};
+use crate::seeded;
 
 /// A read-only position in a [`LinkedList`]: an element, or the null position that sits between
 /// the back and the front.
@@ -185,6 +185,7 @@ impl<'a, A: Adapter> CursorMut<'a, A> {
     /// an element that is already linked". Nothing is modified then.
     #[track_caller]
     pub fn replace_with(&mut self, val: A::Pointer) -> Result<A::Pointer, A::Pointer> {
+        seeded::hook!(ListReplaceStaleCursor => super::deviations::replace_keeps_cursor(self, val));
         let Some(current) = self.current else {
             return Err(val);
         };
@@ -200,10 +201,7 @@ impl<'a, A: Adapter> CursorMut<'a, A> {
             let next = self.list.ring_next(prev);
             self.list.insert_chain(prev, next, (new, new, 1));
         }
-        // Seeded bug `list-replace-stale-cursor` leaves the cursor on the element handed back.
-        if !seeded::active(Bug::ListReplaceStaleCursor) {
-            self.current = Some(new);
-        }
+        self.current = Some(new);
         Ok(old)
     }
 

@@ -54,6 +54,8 @@ use core::mem;
 use core::ptr::NonNull;
 
 mod cursor;
+#[cfg(feature = "seeded-bugs")]
+mod deviations;
 mod iter;
 mod link;
 
@@ -61,7 +63,7 @@ pub use cursor::{Cursor, CursorMut};
 pub use iter::{IntoIter, Iter};
 pub use link::{Adapter, IntrusivePointer, Link};
 
-use crate::seeded::{self, Bug};
+use crate::seeded;
 
 #[cfg(test)]
 mod tests;
@@ -292,12 +294,7 @@ impl<A: Adapter> LinkedList<A> {
     /// If dropping an element panics, the panic propagates after the remaining elements have been
     /// dropped too (a second panic aborts); the list is empty either way.
     pub fn clear(&mut self) {
-        if seeded::active(Bug::ListClearForgets) {
-            // Seeded bug `list-clear-forgets`: the chain is detached, and its pointers, which
-            // pass to the caller, are dropped on the floor.
-            let _ = self.take_chain();
-            return;
-        }
+        seeded::hook!(ListClearForgets => deviations::clear_forgets(self));
         // The list is empty before any element's drop runs; the elements' new owner keeps
         // releasing them if one of those drops panics.
         drop(self.take());
@@ -626,6 +623,8 @@ impl<A: Adapter> LinkedList<A> {
     ///
     /// `link` is linked into `self`.
     unsafe fn split_after_link(&mut self, link: NonNull<Link>) -> Self {
+        seeded::hook!(ListSplitAfterStaleTail =>
+            deviations::split_keeps_tail(self, link));
         // SAFETY: `link` is linked into `self`, so it is live.
         let this = unsafe { link.as_ref() };
         let (Some(first), Some(last)) = (this.next(), self.tail) else {
@@ -636,11 +635,7 @@ impl<A: Adapter> LinkedList<A> {
         this.set_next(None);
         // SAFETY: `first` is the next element of `link`, so it is linked into `self` and live.
         unsafe { first.as_ref() }.set_prev(None);
-        // Seeded bug `list-split-after-stale-tail` keeps the old tail, which moved to the new
-        // list.
-        if !seeded::active(Bug::ListSplitAfterStaleTail) {
-            self.tail = Some(link);
-        }
+        self.tail = Some(link);
         self.len -= moved;
         LinkedList {
             head: Some(first),
@@ -686,6 +681,7 @@ impl<A: Adapter> LinkedList<A> {
     ///
     /// `ptr` points to an element linked into `self`, and allows reads.
     unsafe fn stored_link(&self, ptr: *const A::Value) -> NonNull<Link> {
+        seeded::hook!(ListCursorKeepsCallersPtr => deviations::callers_link(self, ptr));
         debug_assert!(!ptr.is_null(), "cursor from a null pointer");
         // SAFETY: `ptr` is non-null and points to a live element (the caller's guarantee), which
         // is what `new_unchecked` and `get_link` require.
@@ -708,13 +704,7 @@ impl<A: Adapter> LinkedList<A> {
                     "cursor from {ptr:p}: the element is not linked into this list (link {theirs:p}, \
                      but the list has {ours:p} there)"
                 );
-                // Seeded bug `list-cursor-keeps-callers-ptr`: the same address, but with the
-                // caller's (read-only) permissions.
-                if seeded::active(Bug::ListCursorKeepsCallersPtr) {
-                    theirs
-                } else {
-                    ours
-                }
+                ours
             }
             None => unreachable!(
                 "cursor from {ptr:p}: the element is first in its list but this list is empty"
@@ -745,6 +735,7 @@ fn already_linked<P>(_val: P) -> ! {
 
 impl<A: Adapter> Drop for LinkedList<A> {
     fn drop(&mut self) {
+        seeded::hook!(ListDropUnguarded => deviations::drop_unguarded(self));
         /// Keeps releasing the elements if dropping one of them panics.
         struct DropGuard<'l, A: Adapter>(&'l mut LinkedList<A>);
 
@@ -756,14 +747,6 @@ impl<A: Adapter> Drop for LinkedList<A> {
                     drop(ptr);
                 }
             }
-        }
-
-        if seeded::active(Bug::ListDropUnguarded) {
-            // Seeded bug `list-drop-unguarded`: no guard, so a panicking drop leaks the rest.
-            while let Some(ptr) = self.pop_front() {
-                drop(ptr);
-            }
-            return;
         }
 
         // Each element is unlinked (the list stays valid) before its pointer is dropped.

@@ -8,7 +8,7 @@ use std::ptr::{self, NonNull};
 
 use super::RawBuf;
 use super::raw::RawIter;
-use crate::seeded::{self, Bug};
+use crate::seeded;
 
 /// An iterator that removes a range of elements from a [`RawBuf`] and yields them by value,
 /// from either end. Created by [`RawBuf::drain`].
@@ -118,18 +118,12 @@ impl<T> Drop for Drain<'_, T> {
                         "copy dst={start} src={tail_start} len={tail_len} cap={}",
                         buf.mem.capacity()
                     );
-                    // Seeded bug `raw_buf-drain-overread` copies one element too many.
-                    let count = tail_len + usize::from(seeded::active(Bug::RawBufDrainOverread));
-                    // SAFETY: `count == tail_len` unless the seeded bug is on, and:
-                    // 1. the source `tail_start..tail_start + tail_len` holds the initialised
-                    //    tail, in bounds (field invariants);
+                    // SAFETY: 1. the source `tail_start..tail_start + tail_len` holds the
+                    //    initialised tail, in bounds (field invariants);
                     // 2. the destination `start..start + tail_len` is in bounds as
                     //    `start < tail_start`, and holds only moved-out slots;
-                    // 3. `ptr::copy` allows the overlap; the length is set right below.
-                    unsafe {
-                        let base = buf.mem.ptr();
-                        ptr::copy(base.add(tail_start), base.add(start), count);
-                    }
+                    // the length is set right below.
+                    unsafe { move_tail(buf.mem.ptr(), start, tail_start, tail_len) };
                 }
                 buf.len = start + tail_len;
             }
@@ -151,12 +145,27 @@ impl<T: fmt::Debug> fmt::Debug for Drain<'_, T> {
     }
 }
 
+/// Moves the `tail_len` elements at `tail_start` down to `start`, where they may overlap.
+///
+/// # Safety
+/// `base` points to an allocation holding initialised elements at
+/// `tail_start..tail_start + tail_len`, in bounds, as is `start..start + tail_len`; the
+/// elements of the destination outside the source are moved out.
+unsafe fn move_tail<T>(base: *mut T, start: usize, tail_start: usize, tail_len: usize) {
+    seeded::hook!(RawBufDrainOverread =>
+        super::deviations::move_tail_overread(base, start, tail_start, tail_len));
+    // SAFETY: both ranges are in bounds of one allocation (caller) and `ptr::copy` allows the
+    // overlap; the source is initialised, and what it overwrites was moved out (caller).
+    unsafe { ptr::copy(base.add(tail_start), base.add(start), tail_len) };
+}
+
 /// Converts `range` into a checked `start..end` with `start <= end <= len`.
 ///
 /// # Panics
 /// With the messages of `std::slice::range`, naming the offending values.
 #[track_caller]
-fn slice_range<R: RangeBounds<usize>>(range: R, len: usize) -> Range<usize> {
+pub(super) fn slice_range<R: RangeBounds<usize>>(range: R, len: usize) -> Range<usize> {
+    seeded::hook!(RawBufDrainInclusive => super::deviations::slice_range_exclusive_end(range, len));
     let start = match range.start_bound() {
         Bound::Included(&start) => start,
         Bound::Excluded(&start) => match start.checked_add(1) {
@@ -166,8 +175,6 @@ fn slice_range<R: RangeBounds<usize>>(range: R, len: usize) -> Range<usize> {
         Bound::Unbounded => 0,
     };
     let end = match range.end_bound() {
-        // Seeded bug `raw_buf-drain-inclusive`: the inclusive end taken as exclusive.
-        Bound::Included(&end) if seeded::active(Bug::RawBufDrainInclusive) => end,
         Bound::Included(&end) => match end.checked_add(1) {
             Some(end) => end,
             None => panic!("attempted to index slice up to maximum usize"),

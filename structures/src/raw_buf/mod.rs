@@ -24,6 +24,8 @@
 //! buf.check_invariants();
 //! ```
 
+#[cfg(feature = "seeded-bugs")]
+mod deviations;
 mod drain;
 mod error;
 mod into_iter;
@@ -45,7 +47,7 @@ use std::ops::{Deref, DerefMut, RangeBounds};
 use std::ptr;
 use std::slice::{self, SliceIndex};
 
-use crate::seeded::{self, Bug};
+use crate::seeded;
 use raw::{RawMem, handle_reserve_error};
 
 /// A growable contiguous buffer of `T`, managed by hand over the global allocator.
@@ -244,16 +246,14 @@ impl<T> RawBuf<T> {
 
     /// Removes and returns the last element, or `None` if the buffer is empty.
     pub fn pop(&mut self) -> Option<T> {
+        seeded::hook!(RawBufPopUninit => deviations::pop_past_end(self));
         if self.len == 0 {
             return None;
         }
         self.len -= 1;
-        // Seeded bug `raw_buf-pop-uninit` reads the slot after the last element.
-        let slot = self.len + usize::from(seeded::active(Bug::RawBufPopUninit));
-        // SAFETY: `slot == len` unless the seeded bug is on; slot `len` (the old last one) is
-        // initialised and, with `len` decremented, no longer owned by the buffer, so reading
-        // moves the value out exactly once.
-        Some(unsafe { self.mem.ptr().add(slot).read() })
+        // SAFETY: slot `len` (the old last one) is initialised and, with `len` decremented, no
+        // longer owned by the buffer, so reading moves the value out exactly once.
+        Some(unsafe { self.mem.ptr().add(self.len).read() })
     }
 
     /// Inserts `element` at `index`, shifting the elements after it one slot to the back.
@@ -468,21 +468,9 @@ impl<T> RawBuf<T> {
     where
         T: Clone,
     {
+        seeded::hook!(RawBufExtendLenFirst => deviations::extend_len_first(self, other));
         self.reserve(other.len());
         let (dst, cap) = (self.mem.ptr(), self.mem.capacity());
-        if seeded::active(Bug::RawBufExtendLenFirst) {
-            // Seeded bug `raw_buf-extend-len-first`: the new slots are counted before they are
-            // written, so a panicking `clone` leaves uninitialised slots inside the length.
-            let start = self.len;
-            self.len += other.len();
-            for (i, item) in other.iter().enumerate() {
-                let value = item.clone();
-                // SAFETY: `start + i < start + other.len() <= cap` (reserved above): the slot is
-                // in bounds and uninitialised.
-                unsafe { dst.add(start + i).write(value) };
-            }
-            return;
-        }
         let local_len = self.len;
         // `len` is written back when the guard drops: at the end, or while unwinding out of a
         // panicking `clone`, so the elements written so far are owned by the buffer.

@@ -8,7 +8,7 @@ use std::ptr::{self, NonNull};
 use std::slice;
 
 use super::TryReserveError;
-use crate::seeded::{self, Bug};
+use crate::seeded;
 
 /// A capacity, in slots of some `T`, that an allocation can have: `Layout::array::<T>(n)` is
 /// valid for it, so the allocation is at most `isize::MAX` bytes and twice the capacity cannot
@@ -165,6 +165,7 @@ impl<T> RawMem<T> {
     /// If the allocator fails to shrink, calls
     /// [`handle_alloc_error`](std::alloc::handle_alloc_error).
     pub(super) fn shrink_to(&mut self, len: usize) {
+        seeded::hook!(RawBufShrinkDoubleFree => super::deviations::shrink_keeps_pointer(self, len));
         debug_assert!(
             len <= self.capacity(),
             "shrink_to len={len} cap={}",
@@ -177,11 +178,8 @@ impl<T> RawMem<T> {
             // SAFETY: `ptr` and `cap` describe this allocation (field invariants); they are reset
             // right below, so the freed memory is never used again.
             unsafe { free(self.ptr, self.cap) };
-            // Seeded bug `raw_buf-shrink-double-free` keeps the freed pointer.
-            if !seeded::active(Bug::RawBufShrinkDoubleFree) {
-                // Field by field: assigning a whole `RawMem` would drop, so free, the old one.
-                (self.ptr, self.cap) = (NonNull::dangling(), Cap::ZERO);
-            }
+            // Field by field: assigning a whole `RawMem` would drop, so free, the old one.
+            (self.ptr, self.cap) = (NonNull::dangling(), Cap::ZERO);
         } else {
             // SAFETY: 1. `T` is not zero-sized (checked above); 2. the new capacity `len` is
             // non-zero (the other branch handles 0) and keeps the first `len` slots.
