@@ -226,13 +226,13 @@ fn a_crash_is_named_by_the_fuzzers_own_report_and_announced_once() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", report(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    // The stored case's signature, whatever line of `drain.rs` it names today.
+    // The stored case's signature, whatever line of the seeded deviation it names today.
     let meta = std::fs::read_to_string(stored.join(format!("{OVERREAD}.toml"))).unwrap();
     let signature = meta
         .lines()
         .find_map(|l| l.strip_prefix("signature = \"")?.strip_suffix('"'))
         .expect("the stored case has a signature");
-    assert!(signature.starts_with("out-of-bounds at structures/src/raw_buf/drain.rs:"));
+    assert!(signature.starts_with("out-of-bounds at structures/src/raw_buf/deviations.rs:"));
     assert_eq!(
         stderr
             .matches(&format!(
