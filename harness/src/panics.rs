@@ -129,22 +129,51 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
     catch_in_run(f)
 }
 
-/// [`catch`] for the steps of a run, which begins with a `catch` that installs the hook: one
-/// test less per step.
+/// A run in progress: while it lives the hook is installed and records panics (the depth of
+/// [`catch`] calls is one more), so the catches of the run's steps, [`catch_in_run`], need
+/// neither. A panic that escapes the run (a bug of the runner's own) is printed as the run
+/// unwinds, since the hook only recorded it.
+pub(crate) struct InRun(());
+
+impl InRun {
+    pub(crate) fn enter() -> InRun {
+        install_hook();
+        DEPTH.with(|d| d.set(d.get() + 1));
+        InRun(())
+    }
+}
+
+impl Drop for InRun {
+    fn drop(&mut self) {
+        DEPTH.with(|d| d.set(d.get() - 1));
+        if std::thread::panicking()
+            && let Some(report) = LAST.with(|last| last.borrow_mut().take())
+        {
+            eprintln!(
+                "lockstep: a panic escaped the run at {}: {}",
+                report.location.as_deref().unwrap_or("an unknown place"),
+                report.message
+            );
+        }
+    }
+}
+
+/// [`catch`] for the steps of a run, inside its [`InRun`]: nothing to do but catch.
 pub(crate) fn catch_in_run<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
-    DEPTH.with(|d| d.set(d.get() + 1));
-    let result = panic::catch_unwind(AssertUnwindSafe(f));
-    DEPTH.with(|d| d.set(d.get() - 1));
-    result.map_err(|payload| match payload.downcast::<InjectedPanic>() {
-        Ok(injected) => Caught::Injected(*injected),
-        Err(payload) => Caught::Real(LAST.with(|last| last.borrow_mut().take()).unwrap_or_else(
-            // The hook did not see it: a panic raised by `resume_unwind`, which skips hooks.
-            || PanicReport {
-                message: payload_message(&*payload),
-                location: None,
-                backtrace: None,
-            },
-        )),
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        match payload.downcast::<InjectedPanic>() {
+            Ok(injected) => Caught::Injected(*injected),
+            Err(payload) => {
+                Caught::Real(LAST.with(|last| last.borrow_mut().take()).unwrap_or_else(
+                    // The hook did not see it: a panic raised by `resume_unwind`, which skips hooks.
+                    || PanicReport {
+                        message: payload_message(&*payload),
+                        location: None,
+                        backtrace: None,
+                    },
+                ))
+            }
+        }
     })
 }
 

@@ -2,6 +2,7 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::mem::ManuallyDrop;
 
 use arbitrary::{Arbitrary, Unstructured};
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,8 @@ impl<'a, S: Spec> Decoder<'a, S> {
 impl<S: Spec> Iterator for Decoder<'_, S> {
     type Item = Step<S::Op>;
 
+    // Inlined into the run's loop, where the `Option` it returns is tested once, not twice.
+    #[inline(always)]
     fn next(&mut self) -> Option<Step<S::Op>> {
         if self.left == 0 || self.u.is_empty() {
             return None;
@@ -58,7 +61,8 @@ impl<S: Spec> Iterator for Decoder<'_, S> {
         };
         match step {
             Ok(op) => {
-                self.left -= 1;
+                // Above zero (tested above); not a checked subtraction, which is a test too.
+                self.left = self.left.wrapping_sub(1);
                 Some(op)
             }
             Err(_) => {
@@ -459,11 +463,18 @@ fn subject_panic(report: PanicReport) -> FailureKind {
 /// in the run already accounts for.
 #[inline(always)]
 fn accounting(leaked: isize) -> Option<FailureKind> {
-    let (violated, model, subject) = ledger::tally();
-    if !violated & (subject - model == leaked) {
+    if accounting_holds(leaked) {
         return None;
     }
+    let (_, model, subject) = ledger::tally();
     accounting_failed(leaked, model, subject)
+}
+
+/// Whether [`accounting`] finds nothing.
+#[inline(always)]
+fn accounting_holds(leaked: isize) -> bool {
+    let (violated, model, subject) = ledger::tally();
+    !violated & (subject - model == leaked)
 }
 
 /// [`accounting`] once something is off.
@@ -541,6 +552,41 @@ pub fn baseline_loop<S: Spec>(data: &[u8]) {
     );
     contract::set_step(Contract::Every);
 }
+
+/// The model's output while the subject's part of a step runs: if that part panics, unwinding
+/// moves it to `slot`, where the slow path finds it; else [`release`](Self::release) gives it
+/// back. Neither path tests anything.
+struct KeepOnUnwind<'a, T> {
+    out: ManuallyDrop<T>,
+    slot: &'a mut ManuallyDrop<Option<T>>,
+}
+
+impl<'a, T> KeepOnUnwind<'a, T> {
+    fn new(out: T, slot: &'a mut ManuallyDrop<Option<T>>) -> Self {
+        KeepOnUnwind {
+            out: ManuallyDrop::new(out),
+            slot,
+        }
+    }
+
+    fn release(self) -> T {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `out` is taken once: here, with the guard forgotten so its `drop` never runs.
+        unsafe { ManuallyDrop::take(&mut this.out) }
+    }
+}
+
+impl<T> Drop for KeepOnUnwind<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: `out` is taken once: here, as `release` (the only other taker) forgets the
+        // guard instead of dropping it.
+        **self.slot = Some(unsafe { ManuallyDrop::take(&mut self.out) });
+    }
+}
+
+/// Both outputs of a step whose quick path returned without settling it, and whether an
+/// injected panic fired in it.
+type Unsettled<S> = (<S as Spec>::Output, <S as Spec>::Output, bool);
 
 /// The first leak of a run that went on past it.
 struct FirstLeak {
@@ -639,31 +685,37 @@ impl<S: Spec> Run<S> {
     }
 
     /// Applies `op` to both sides and checks them, the invariants only if `check` says so or an
-    /// injected panic fired. An injected panic that fired in this step is recorded in
-    /// `injected`; under [`PanicPolicy::MemorySafety`] only the tracked values' memory safety
-    /// and the invariants are checked after one.
+    /// injected panic fired. Returns `true` when the quick path settled the step: nothing failed
+    /// and no injected panic fired. Otherwise writes to `outcome` what the step found (`None`:
+    /// nothing); there only, so a settled step neither writes nor drops one. An injected panic
+    /// that fired in this step is recorded in `injected`; under [`PanicPolicy::MemorySafety`]
+    /// only the tracked values' memory safety and the invariants are checked after one.
     fn step(
         &mut self,
         step: &Step<S::Op>,
         policy: PanicPolicy,
         leaked: isize,
         check: bool,
-    ) -> Option<FailureKind> {
+        outcome: &mut Option<FailureKind>,
+    ) -> bool {
         let op = match step {
             Step::Op(op) => op,
             Step::Arm(plan) => {
                 // Nothing runs: a plan armed by the step before is replaced, unfired.
                 ledger::arm(*plan);
                 let broken = check.then(|| self.check_invariants()).flatten();
-                return broken.or_else(|| accounting(leaked));
+                *outcome = broken.or_else(|| accounting(leaked));
+                return false;
             }
         };
-        ledger::begin_step(ledger::take_pending());
-        // The model's output and whether a plan fired in its part, kept where a panic of the
-        // subject leaves them; the subject's output, when the outputs are to be compared below.
-        let mut kept: Option<S::Output> = None;
+        ledger::begin_armed_step();
+        // The model's output, put here if the subject's part panics, and whether a plan fired
+        // in the model's part; both outputs, when the quick path leaves them to compare below.
+        // Written only on those paths, so not dropped: `apply_rest` takes them out, and on the
+        // quick path they stay `None`.
+        let mut kept: ManuallyDrop<Option<S::Output>> = ManuallyDrop::new(None);
         let mut model_fired = false;
-        let mut left: Option<(S::Output, bool)> = None;
+        let mut left: ManuallyDrop<Option<Unsettled<S>>> = ManuallyDrop::new(None);
         // The path of nearly every step, with as few tests as it can do with (under libFuzzer
         // each one costs a call): applies `op` to the model, then to the subject, compares the
         // outputs, checks the invariants if `check` asks, and says whether all that settled the
@@ -671,16 +723,17 @@ impl<S: Spec> Run<S> {
         let quick = contract::with_op(op, || {
             panics::catch_in_run(|| {
                 ledger::begin_side(Side::Model);
-                let model = kept.insert(S::apply_model(&mut self.model, op));
-                model_fired = ledger::end_side();
-                ledger::begin_side(Side::Subject);
+                let model = S::apply_model(&mut self.model, op);
+                model_fired = ledger::switch_to_subject();
+                let model = KeepOnUnwind::new(model, &mut kept);
                 let subject = S::apply_subject(&mut self.subject, op);
+                let model = model.release();
                 let fired = model_fired | ledger::end_side();
-                if fired || *model != subject {
-                    left = Some((subject, fired));
+                if fired || model != subject {
+                    *left = Some((model, subject, fired));
                     return false;
                 }
-                drop((kept.take(), subject));
+                drop((model, subject));
                 if check {
                     S::check_invariants(&self.subject);
                 }
@@ -688,8 +741,33 @@ impl<S: Spec> Run<S> {
             })
         });
         if let Ok(true) = quick {
-            return accounting(leaked);
+            if accounting_holds(leaked) {
+                return true;
+            }
+            *outcome = accounting(leaked);
+            return false;
         }
+        let (kept, left) = (
+            ManuallyDrop::into_inner(kept),
+            ManuallyDrop::into_inner(left),
+        );
+        *outcome = self.finish_step(op, policy, leaked, check, quick, kept, left, model_fired);
+        false
+    }
+
+    /// The rest of a step that the quick path did not settle: what it found.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_step(
+        &mut self,
+        op: &S::Op,
+        policy: PanicPolicy,
+        leaked: isize,
+        check: bool,
+        quick: Result<bool, Caught>,
+        kept: Option<S::Output>,
+        left: Option<Unsettled<S>>,
+        model_fired: bool,
+    ) -> Option<FailureKind> {
         let applied = contract::with_op(op, || {
             self.apply_rest(op, check, quick, kept, left, model_fired)
         });
@@ -736,7 +814,7 @@ impl<S: Spec> Run<S> {
         check: bool,
         quick: Result<bool, Caught>,
         mut kept: Option<S::Output>,
-        left: Option<(S::Output, bool)>,
+        left: Option<Unsettled<S>>,
         model_fired: bool,
     ) -> Result<BothSides<S::Output>, FailureKind> {
         let mut model: Option<Applied<S::Output>> = None;
@@ -745,11 +823,11 @@ impl<S: Spec> Run<S> {
         let mut fired = false;
         let caught = match quick {
             Ok(_) => {
-                let (out, fired) =
+                let (model, subject, fired) =
                     left.expect("the quick path leaves the outputs it did not settle");
                 return Ok(BothSides {
-                    model: Applied::Returned(kept.take().expect("the model returned")),
-                    subject: Applied::Returned(out),
+                    model: Applied::Returned(model),
+                    subject: Applied::Returned(subject),
                     fired,
                     invariants: None,
                 });
@@ -990,6 +1068,8 @@ fn run_ops<S: Spec, B: std::borrow::Borrow<Step<S::Op>>>(
     config: &Config,
     states: States<'_>,
 ) -> Result<Outcome<Step<S::Op>>, Streamed> {
+    // The steps' catches rely on it.
+    let _in_run = panics::InRun::enter();
     ledger::begin_run();
     let fail = |phase, kind, after_injected_panic| match ops {
         Ops::Slice(ops) => Ok(failed(ops, phase, kind, after_injected_panic)),
@@ -1046,6 +1126,8 @@ fn run_ops<S: Spec, B: std::borrow::Borrow<Step<S::Op>>>(
     };
     let on_schedule = matches!(states, States::Scheduled);
     let every_op = config.invariants == InvariantChecks::EveryOp;
+    // What a step that the quick path did not settle found; written by those steps only.
+    let mut found: Option<FailureKind> = None;
     // One op ahead, to know which is the last.
     let mut ahead = iter.next();
     while let Some(op) = ahead.take() {
@@ -1060,7 +1142,13 @@ fn run_ops<S: Spec, B: std::borrow::Borrow<Step<S::Op>>>(
         }
         // Bitwise, not short-circuit: each branch taken costs a call under libFuzzer.
         let due = last | (scheduled & on_schedule);
-        let outcome = run.step(op, config.panic_policy, leaked, due | every_op);
+        let settled = run.step(op, config.panic_policy, leaked, due | every_op, &mut found);
+        if settled & !due {
+            // The quick path settled the step (so no injected panic fired in it, and `injected`
+            // is as it was when the step before went on), and nothing is due.
+            continue;
+        }
+        let outcome = found.take();
         if outcome.is_none() & !due {
             // Nothing failed and nothing is due: the step is done.
             if lenient & run.injected {
@@ -1177,7 +1265,7 @@ pub fn run_subject<S: Spec>(ops: &[Step<S::Op>]) -> Outcome<Step<S::Op>> {
                 continue;
             }
         };
-        ledger::begin_step(ledger::take_pending());
+        ledger::begin_armed_step();
         let applied = contract::with_op(op, || {
             on_side(Side::Subject, &mut false, || {
                 S::apply_subject(&mut subject, op)

@@ -325,6 +325,22 @@ pub(crate) mod ledger {
         });
     }
 
+    /// Ends the model's part of a step and begins the subject's ([`end_side`] then
+    /// [`begin_side`] in one); returns whether the model's injected panic fired.
+    pub(crate) fn switch_to_subject() -> bool {
+        hot(|h| {
+            h.side.set(Some(Side::Subject));
+            h.active.set(h.step_plan.get());
+            h.fired.replace(false)
+        })
+    }
+
+    /// Moves the plan armed by the previous operation to the coming step, which each side
+    /// counts down ([`take_pending`] then [`begin_step`] in one).
+    pub(crate) fn begin_armed_step() {
+        hot(|h| h.step_plan.set(h.pending.take()));
+    }
+
     /// Marks the end of a side's step; returns whether its injected panic fired.
     pub(crate) fn end_side() -> bool {
         hot(|h| {
