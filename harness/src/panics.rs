@@ -123,10 +123,14 @@ fn payload_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Runs `f`, catching any panic it raises.
+/// Runs `f`, catching any panic it raises, with the hook recording it (where it was raised).
 pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
     install_hook();
-    catch_in_run(f)
+    DEPTH.with(|d| d.set(d.get() + 1));
+    // `catch_unwind` returns whichever way `f` ends, so the depth is always put back.
+    let result = catch_in_run(f);
+    DEPTH.with(|d| d.set(d.get() - 1));
+    result
 }
 
 /// A run in progress: while it lives the hook is installed and records panics (the depth of
@@ -381,6 +385,26 @@ pub(crate) mod contract {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Outside a run too (a replay of the subject alone, `expect_panic` in a spec's own test),
+    /// a caught panic is recorded by the hook with its location, not printed by the default hook.
+    #[test]
+    fn a_panic_caught_outside_a_run_keeps_its_location() {
+        let line = line!() + 1;
+        let caught = catch(|| panic!("out of range"));
+        let Err(Caught::Real(report)) = caught else {
+            panic!("the panic was not caught as a real one");
+        };
+        assert_eq!(report.message, "out of range");
+        let location = report
+            .location
+            .expect("the hook recorded where it was raised");
+        assert!(
+            location.ends_with(&format!("panics.rs:{line}:31")),
+            "{location}"
+        );
+        assert_eq!(DEPTH.with(Cell::get), 0, "the depth is put back");
+    }
 
     #[test]
     fn panics_that_cannot_unwind_are_told_in_one_line() {
