@@ -125,31 +125,45 @@ fn payload_message(payload: &(dyn Any + Send)) -> String {
 
 /// Runs `f`, catching any panic it raises, with the hook recording it (where it was raised).
 pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
-    install_hook();
-    DEPTH.with(|d| d.set(d.get() + 1));
-    // `catch_unwind` returns whichever way `f` ends, so the depth is always put back.
-    let result = catch_in_run(f);
-    DEPTH.with(|d| d.set(d.get() - 1));
-    result
+    let _recording = Recording::enter();
+    catch_in_run(f)
 }
 
-/// A run in progress: while it lives the hook is installed and records panics (the depth of
-/// [`catch`] calls is one more), so the catches of the run's steps, [`catch_in_run`], need
-/// neither. A panic that escapes the run (a bug of the runner's own) is printed as the run
-/// unwinds, since the hook only recorded it.
-pub(crate) struct InRun(());
+/// While it lives, the hook is installed and records panics instead of printing them (the
+/// depth of catches is one more).
+struct Recording(());
+
+impl Recording {
+    fn enter() -> Recording {
+        install_hook();
+        DEPTH.with(|d| d.set(d.get() + 1));
+        Recording(())
+    }
+}
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        DEPTH.with(|d| d.set(d.get() - 1));
+    }
+}
+
+/// A run in progress: while it lives panics are [recorded](Recording), so the catches of the
+/// run's steps, [`catch_in_run`], need do nothing else. A panic that escapes the run (a bug of
+/// the runner's own) is printed as the run unwinds, since the hook only recorded it.
+pub(crate) struct InRun {
+    _recording: Recording,
+}
 
 impl InRun {
     pub(crate) fn enter() -> InRun {
-        install_hook();
-        DEPTH.with(|d| d.set(d.get() + 1));
-        InRun(())
+        InRun {
+            _recording: Recording::enter(),
+        }
     }
 }
 
 impl Drop for InRun {
     fn drop(&mut self) {
-        DEPTH.with(|d| d.set(d.get() - 1));
         if std::thread::panicking()
             && let Some(report) = LAST.with(|last| last.borrow_mut().take())
         {

@@ -466,8 +466,7 @@ fn accounting(leaked: isize) -> Option<FailureKind> {
     if accounting_holds(leaked) {
         return None;
     }
-    let (_, model, subject) = ledger::tally();
-    accounting_failed(leaked, model, subject)
+    accounting_failed(leaked)
 }
 
 /// Whether [`accounting`] finds nothing.
@@ -477,9 +476,10 @@ fn accounting_holds(leaked: isize) -> bool {
     !violated & (subject - model == leaked)
 }
 
-/// [`accounting`] once something is off.
+/// [`accounting`] once [`accounting_holds`] has found something off.
 #[cold]
-fn accounting_failed(leaked: isize, model: isize, subject: isize) -> Option<FailureKind> {
+fn accounting_failed(leaked: isize) -> Option<FailureKind> {
+    let (_, model, subject) = ledger::tally();
     if let Some(v) = ledger::take_violation() {
         return Some(FailureKind::from_violation(&v));
     }
@@ -744,7 +744,7 @@ impl<S: Spec> Run<S> {
             if accounting_holds(leaked) {
                 return true;
             }
-            *outcome = accounting(leaked);
+            *outcome = accounting_failed(leaked);
             return false;
         }
         let (kept, left) = (
@@ -1218,8 +1218,7 @@ fn run_ops<S: Spec, B: std::borrow::Borrow<Step<S::Op>>>(
     }
 
     // A plan armed by the last op has nothing left to fire in, and the last op's is spent.
-    ledger::take_pending();
-    ledger::begin_step(None);
+    ledger::disarm();
     let injected = run.injected;
     let Run { model, subject, .. } = run;
     if let Err(report) = on_side(Side::Model, &mut false, || drop(model)) {
@@ -1276,8 +1275,7 @@ pub fn run_subject<S: Spec>(ops: &[Step<S::Op>]) -> Outcome<Step<S::Op>> {
             return fail(Phase::Step(i), subject_panic(report));
         }
     }
-    ledger::take_pending();
-    ledger::begin_step(None);
+    ledger::disarm();
     if let Err(caught) = panics::catch(|| S::check_invariants(&subject)) {
         let (message, location) = match caught {
             Caught::Real(r) => (r.message, r.location),

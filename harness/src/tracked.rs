@@ -306,14 +306,13 @@ pub(crate) mod ledger {
         hot(|h| h.pending.set(Some(plan)));
     }
 
-    /// Takes the plan armed by the previous operation.
-    pub(crate) fn take_pending() -> Option<PanicPlan> {
-        hot(|h| h.pending.take())
-    }
-
-    /// Sets the plan that each side of the coming step counts down (`None`: none).
-    pub(crate) fn begin_step(plan: Option<PanicPlan>) {
-        hot(|h| h.step_plan.set(plan));
+    /// Forgets the plans of the steps: the one armed for a next operation, which will not come,
+    /// and the last operation's, which is spent.
+    pub(crate) fn disarm() {
+        hot(|h| {
+            h.pending.set(None);
+            h.step_plan.set(None);
+        });
     }
 
     /// Marks the start of one side's step, with the step's plan to count down.
@@ -336,7 +335,7 @@ pub(crate) mod ledger {
     }
 
     /// Moves the plan armed by the previous operation to the coming step, which each side
-    /// counts down ([`take_pending`] then [`begin_step`] in one).
+    /// counts down.
     pub(crate) fn begin_armed_step() {
         hot(|h| h.step_plan.set(h.pending.take()));
     }
