@@ -12,7 +12,7 @@ use crate::panics::contract::{self, Step as Contract};
 use crate::panics::{self, Caught, PanicReport};
 use crate::spec::{Config, InvariantChecks, PanicPolicy, Spec};
 use crate::step::Step;
-use crate::tracked::{Event, Side, Violation, ledger};
+use crate::tracked::{Event, PanicPlan, Side, Violation, ledger};
 
 /// Decodes fuzzer bytes into at most [`Config::max_ops`] steps of `S`: its ops, and the panics
 /// the runner arms between them ([`Step`]).
@@ -426,8 +426,8 @@ impl<R: PartialEq> PartialEq for Applied<R> {
     }
 }
 
-/// Runs `f` as `side`'s step with the step's plan ([`ledger::begin_step`]) counting down; a
-/// real panic comes back as `Err`. Whether the plan fired is left in `fired`.
+/// Runs `f` as `side`'s part of a step, with the step's plan ([`ledger::begin_step`]) counting
+/// down; a real panic comes back as `Err`. Whether the plan fired is left in `fired`.
 fn on_side<R>(
     side: Side,
     fired: &mut bool,
@@ -684,6 +684,15 @@ impl<S: Spec> Run<S> {
         }
     }
 
+    /// Arms `plan` for the next op; nothing runs (a plan armed by the step before is replaced,
+    /// unfired). What the checks after the step found: the invariants, if `check` says so, and
+    /// the accounting.
+    fn arm(&self, plan: PanicPlan, leaked: isize, check: bool) -> Option<FailureKind> {
+        ledger::arm(plan);
+        let broken = check.then(|| self.check_invariants()).flatten();
+        broken.or_else(|| accounting(leaked))
+    }
+
     /// Applies `op` to both sides and checks them, the invariants only if `check` says so or an
     /// injected panic fired. Returns `true` when the quick path settled the step: nothing failed
     /// and no injected panic fired. Otherwise writes to `outcome` what the step found (`None`:
@@ -692,23 +701,12 @@ impl<S: Spec> Run<S> {
     /// only the tracked values' memory safety and the invariants are checked after one.
     fn step(
         &mut self,
-        step: &Step<S::Op>,
+        op: &S::Op,
         policy: PanicPolicy,
         leaked: isize,
         check: bool,
         outcome: &mut Option<FailureKind>,
     ) -> bool {
-        let op = match step {
-            Step::Op(op) => op,
-            Step::Arm(plan) => {
-                // Nothing runs: a plan armed by the step before is replaced, unfired.
-                ledger::arm(*plan);
-                let broken = check.then(|| self.check_invariants()).flatten();
-                *outcome = broken.or_else(|| accounting(leaked));
-                return false;
-            }
-        };
-        ledger::begin_armed_step();
         // The model's output, put here if the subject's part panics, and whether a plan fired
         // in the model's part; both outputs, when the quick path leaves them to compare below.
         // Written only on those paths, so not dropped: `apply_rest` takes them out, and on the
@@ -722,7 +720,7 @@ impl<S: Spec> Run<S> {
         // step. Where a panic stopped it is told by the ledger.
         let quick = contract::with_op(op, || {
             panics::catch_in_run(|| {
-                ledger::begin_side(Side::Model);
+                ledger::begin_step(Side::Model);
                 let model = S::apply_model(&mut self.model, op);
                 model_fired = ledger::switch_to_subject();
                 let model = KeepOnUnwind::new(model, &mut kept);
@@ -1105,8 +1103,10 @@ fn run_ops<S: Spec, B: std::borrow::Borrow<Step<S::Op>>>(
     // The next step count after which whole states are compared (besides after the last).
     let mut next_due = next_state_comparison(0, every);
     let lenient = config.panic_policy == PanicPolicy::MemorySafety;
-    let mut steps = 0;
+    let mut steps: usize = 0;
     let mut leak: Option<FirstLeak> = None;
+    // The last step that leaked.
+    let mut leaked_in: Option<usize> = None;
     let mut leaked: isize = 0;
     // The last step count after which the states were compared and found equal (and the
     // invariants checked and found holding).
@@ -1128,34 +1128,54 @@ fn run_ops<S: Spec, B: std::borrow::Borrow<Step<S::Op>>>(
     let every_op = config.invariants == InvariantChecks::EveryOp;
     // What a step that the quick path did not settle found; written by those steps only.
     let mut found: Option<FailureKind> = None;
-    // One op ahead, to know which is the last.
-    let mut ahead = iter.next();
-    while let Some(op) = ahead.take() {
-        let op = op.borrow();
-        let i = steps;
-        steps += 1;
-        ahead = iter.next();
-        let last = ahead.is_none();
-        let scheduled = i + 1 == next_due;
-        if scheduled {
-            next_due = next_state_comparison(next_due, every);
-        }
-        // Bitwise, not short-circuit: each branch taken costs a call under libFuzzer.
-        let due = last | (scheduled & on_schedule);
-        let settled = run.step(op, config.panic_policy, leaked, due | every_op, &mut found);
-        if settled & !due {
-            // The quick path settled the step (so no injected panic fired in it, and `injected`
-            // is as it was when the step before went on), and nothing is due.
-            continue;
-        }
-        let outcome = found.take();
-        if outcome.is_none() & !due {
-            // Nothing failed and nothing is due: the step is done.
-            if lenient & run.injected {
-                break;
+    // Each op is applied as it comes; when there are no more, the last step gets the checks
+    // due after it (the invariants and the states), unless a scheduled check did them already.
+    // Not one op ahead, which would cost every step a test of which one is the last.
+    loop {
+        let (i, outcome, due, last) = match iter.next() {
+            Some(op) => {
+                let op = op.borrow();
+                let i = steps;
+                // Wrapping: fuzz builds check overflow, and a check is a test (no run has
+                // `usize::MAX` steps).
+                steps = steps.wrapping_add(1);
+                let scheduled = steps == next_due;
+                if scheduled {
+                    next_due = next_state_comparison(next_due, every);
+                }
+                let due = scheduled & on_schedule;
+                let check = due | every_op;
+                // Matched here, where the decoder has just made the step, rather than in
+                // `Run::step`: there it would cost a test.
+                let settled = match op {
+                    Step::Op(op) => run.step(op, config.panic_policy, leaked, check, &mut found),
+                    Step::Arm(plan) => {
+                        found = run.arm(*plan, leaked, check);
+                        false
+                    }
+                };
+                if settled & !due {
+                    // The quick path settled the step (so no injected panic fired in it, and
+                    // `injected` is as it was when the step before went on), and nothing is due.
+                    continue;
+                }
+                let outcome = found.take();
+                if outcome.is_none() & !due {
+                    // Nothing failed and nothing is due: the step is done.
+                    if lenient & run.injected {
+                        break;
+                    }
+                    continue;
+                }
+                (i, outcome, due, false)
             }
-            continue;
-        }
+            // No op at all, or the last one checked on schedule: the checks are done.
+            None if equal_after == steps => break,
+            None => {
+                let outcome = run.check_invariants().or_else(|| accounting(leaked));
+                (steps - 1, outcome, true, true)
+            }
+        };
         let compare = |run: &Run<S>| {
             (due && !(lenient && run.injected))
                 .then(|| run.compare_states())
@@ -1164,20 +1184,27 @@ fn run_ops<S: Spec, B: std::borrow::Borrow<Step<S::Op>>>(
         let failed = match outcome {
             Some(FailureKind::Leak { model, subject }) => {
                 leaked = subject - model;
-                let first = leak.take().unwrap_or(FirstLeak {
+                leaked_in = Some(i);
+                leak.get_or_insert(FirstLeak {
                     step: i,
                     kind: FailureKind::Leak { model, subject },
                     after_injected_panic: run.injected,
                 });
-                if let Some(kind) = compare(&run) {
-                    flag_end(&kind);
-                    run.abandon(&kind);
-                    return leaked_at(first);
-                }
-                leak = Some(first);
                 None
             }
-            other => other.or_else(|| compare(&run)),
+            other => other,
+        };
+        let failed = match failed {
+            None => match compare(&run) {
+                // A state difference in a step that leaked is the leak's own.
+                Some(kind) if leaked_in == Some(i) => {
+                    flag_end(&kind);
+                    run.abandon(&kind);
+                    return leaked_at(leak.take().expect("a leak is kept from its step on"));
+                }
+                other => other,
+            },
+            failed => failed,
         };
         if let (Some(kind), true) = (&failed, last) {
             flag_end(kind);
@@ -1210,9 +1237,10 @@ fn run_ops<S: Spec, B: std::borrow::Borrow<Step<S::Op>>>(
         if due {
             equal_after = i + 1;
         }
-        if lenient && run.injected {
-            // From here on the two sides may rightly differ: what is left to check is that the
-            // subject drops without undefined behaviour or a double drop.
+        if last | (lenient && run.injected) {
+            // After the last step; or, after an injected panic under `MemorySafety`: from here
+            // on the two sides may rightly differ, and what is left to check is that the subject
+            // drops without undefined behaviour or a double drop.
             break;
         }
     }
@@ -1264,7 +1292,8 @@ pub fn run_subject<S: Spec>(ops: &[Step<S::Op>]) -> Outcome<Step<S::Op>> {
                 continue;
             }
         };
-        ledger::begin_armed_step();
+        // The plan armed by the op before comes to this step (`on_side` begins the side again).
+        ledger::begin_step(Side::Subject);
         let applied = contract::with_op(op, || {
             on_side(Side::Subject, &mut false, || {
                 S::apply_subject(&mut subject, op)

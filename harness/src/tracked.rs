@@ -334,10 +334,16 @@ pub(crate) mod ledger {
         })
     }
 
-    /// Moves the plan armed by the previous operation to the coming step, which each side
-    /// counts down.
-    pub(crate) fn begin_armed_step() {
-        hot(|h| h.step_plan.set(h.pending.take()));
+    /// Begins a step with `side`'s part ([`begin_side`] in one): the plan armed by the previous
+    /// operation moves to this step, which each side counts down.
+    pub(crate) fn begin_step(side: Side) {
+        hot(|h| {
+            let plan = h.pending.take();
+            h.step_plan.set(plan);
+            h.side.set(Some(side));
+            h.active.set(plan);
+            h.fired.set(false);
+        });
     }
 
     /// Marks the end of a side's step; returns whether its injected panic fired.
