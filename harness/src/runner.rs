@@ -1034,7 +1034,9 @@ enum States<'a> {
 /// the fresh structures; then for each op: apply to the model, apply to the subject, compare
 /// outputs, check invariants, check the accounting of tracked values, compare whole states
 /// (every [`Config::state_every`] steps and after the last); at the end, drop both sides and
-/// require every tracked value to be dropped exactly once.
+/// require every tracked value to be dropped exactly once. After the last op, unless it was
+/// checked on schedule, the invariants are checked once the ops are found to have run out, so
+/// after its accounting.
 ///
 /// A leak does not end the run: the subject's state is still the model's, only values are
 /// missing from the accounting, so the run goes on with them counted as leaked and reports the
