@@ -12,7 +12,7 @@ use crate::panics::contract::{self, Step as Contract};
 use crate::panics::{self, Caught, PanicReport};
 use crate::spec::{Config, InvariantChecks, PanicPolicy, Spec};
 use crate::step::Step;
-use crate::tracked::{Event, PanicPlan, Side, Violation, ledger};
+use crate::tracked::{Event, Side, Violation, ledger};
 
 /// Decodes fuzzer bytes into at most [`Config::max_ops`] steps of `S`: its ops, and the panics
 /// the runner arms between them ([`Step`]).
@@ -684,12 +684,10 @@ impl<S: Spec> Run<S> {
         }
     }
 
-    /// Arms `plan` for the next op; nothing runs (a plan armed by the step before is replaced,
-    /// unfired). What the checks after the step found: the invariants, if `check` says so, and
-    /// the accounting.
-    fn arm(&self, plan: PanicPlan, leaked: isize, check: bool) -> Option<FailureKind> {
-        ledger::arm(plan);
-        let broken = check.then(|| self.check_invariants()).flatten();
+    /// What the checks after a step that did not go through [`step`](Self::step) find: the
+    /// invariants, if `invariants` says so, then the accounting.
+    fn checks(&self, invariants: bool, leaked: isize) -> Option<FailureKind> {
+        let broken = invariants.then(|| self.check_invariants()).flatten();
         broken.or_else(|| accounting(leaked))
     }
 
@@ -1152,7 +1150,9 @@ fn run_ops<S: Spec, B: std::borrow::Borrow<Step<S::Op>>>(
                 let settled = match op {
                     Step::Op(op) => run.step(op, config.panic_policy, leaked, check, &mut found),
                     Step::Arm(plan) => {
-                        found = run.arm(*plan, leaked, check);
+                        // Nothing runs: a plan armed by the step before is replaced, unfired.
+                        ledger::arm(*plan);
+                        found = run.checks(check, leaked);
                         false
                     }
                 };
@@ -1174,7 +1174,7 @@ fn run_ops<S: Spec, B: std::borrow::Borrow<Step<S::Op>>>(
             // No op at all, or the last one checked on schedule: the checks are done.
             None if equal_after == steps => break,
             None => {
-                let outcome = run.check_invariants().or_else(|| accounting(leaked));
+                let outcome = run.checks(true, leaked);
                 (steps - 1, outcome, true, true)
             }
         };

@@ -240,6 +240,13 @@ fn hot<R>(f: impl FnOnce(&Hot) -> R) -> R {
 }
 
 impl Hot {
+    /// Begins `side`'s part of the step, with the step's plan to count down.
+    fn begin(&self, side: Side) {
+        self.side.set(Some(side));
+        self.active.set(self.step_plan.get());
+        self.fired.set(false);
+    }
+
     /// Counts one event; returns whether it must panic now.
     fn count(&self, event: Event) -> bool {
         let Some(plan) = self.active.get() else {
@@ -317,11 +324,7 @@ pub(crate) mod ledger {
 
     /// Marks the start of one side's step, with the step's plan to count down.
     pub(crate) fn begin_side(side: Side) {
-        hot(|h| {
-            h.side.set(Some(side));
-            h.active.set(h.step_plan.get());
-            h.fired.set(false);
-        });
+        hot(|h| h.begin(side));
     }
 
     /// Ends the model's part of a step and begins the subject's ([`end_side`] then
@@ -338,11 +341,8 @@ pub(crate) mod ledger {
     /// operation moves to this step, which each side counts down.
     pub(crate) fn begin_step(side: Side) {
         hot(|h| {
-            let plan = h.pending.take();
-            h.step_plan.set(plan);
-            h.side.set(Some(side));
-            h.active.set(plan);
-            h.fired.set(false);
+            h.step_plan.set(h.pending.take());
+            h.begin(side);
         });
     }
 
