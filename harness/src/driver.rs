@@ -26,7 +26,7 @@ pub struct Target {
     name: &'static str,
     replay: fn(&'static str, &Case) -> Result<Report, TraceError>,
     replay_subject: fn(&'static str, &Case) -> Result<Report, TraceError>,
-    to_trace: fn(&'static str, &Case) -> Result<String, TraceError>,
+    to_trace: fn(&'static str, &Case, bool) -> Result<String, TraceError>,
     work: fn(Work, &[Vec<u8>]) -> WorkDone,
 }
 
@@ -57,8 +57,14 @@ fn replay_subject<S: Spec>(name: &'static str, case: &Case) -> Result<Report, Tr
     Report::new(name, ops.len(), &outcome)
 }
 
-fn to_trace<S: Spec>(name: &'static str, case: &Case) -> Result<String, TraceError> {
-    trace::write(name, &ops_of::<S>(name, case)?)
+fn to_trace<S: Spec>(name: &'static str, case: &Case, marked: bool) -> Result<String, TraceError> {
+    let ops = ops_of::<S>(name, case)?;
+    if !marked {
+        return trace::write(name, &ops);
+    }
+    let mut fired = Vec::new();
+    runner::run_subject_noting::<S>(&ops, &mut |i| fired.push(i));
+    trace::write_marked(name, &ops, &fired)
 }
 
 /// What `replay overhead` does with each of its inputs, so that the instructions of each can be
@@ -153,7 +159,13 @@ impl Target {
 
     /// The case as a trace (bytes are decoded; a trace is checked and rewritten).
     pub fn to_trace(&self, case: &Case) -> Result<String, TraceError> {
-        (self.to_trace)(self.name, case)
+        (self.to_trace)(self.name, case, false)
+    }
+
+    /// The case as a trace in which each op that an injected panic fired in is followed by the
+    /// line [`trace::FIRED`]: the case is run on the subject alone to see where they fire.
+    pub fn to_marked_trace(&self, case: &Case) -> Result<String, TraceError> {
+        (self.to_trace)(self.name, case, true)
     }
 }
 
@@ -377,7 +389,9 @@ const USAGE: &str = "\
 usage: replay [--records] [--quiet] [--subject-only] TARGET FILE...
                                                  run cases (fuzzer bytes or traces); with
                                                  --subject-only, on the subject alone (for Miri)
-       replay trace TARGET FILE...               print cases as traces
+       replay trace [--fired] TARGET FILE...     print cases as traces; with --fired, run
+                                                 them on the subject alone and mark each op
+                                                 that an injected panic fired in
        replay shrink [--records] [--max-attempts N] TARGET FILE
                                                  shrink a failing case, print the result
        replay overhead TARGET decode|model|subject|run [INPUTS]
@@ -394,7 +408,9 @@ enum Mode {
         quiet: bool,
         subject_only: bool,
     },
-    Trace,
+    Trace {
+        fired: bool,
+    },
     Shrink {
         records: bool,
         budget: Budget,
@@ -526,7 +542,7 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
         Some("overhead") => return overhead(targets, &rest[1..]),
         Some("fixed-inputs") => return write_inputs(&rest[1..]),
         Some("trace") => {
-            mode = Mode::Trace;
+            mode = Mode::Trace { fired: false };
             rest = &rest[1..];
         }
         Some("shrink") => {
@@ -548,6 +564,7 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
                 *records = true;
             }
             (Mode::Run { quiet, .. }, "--quiet") => *quiet = true,
+            (Mode::Trace { fired }, "--fired") => *fired = true,
             (Mode::Run { subject_only, .. }, "--subject-only") => *subject_only = true,
             (Mode::Shrink { budget, .. }, "--max-attempts") => {
                 let n = rest.get(1).and_then(|n| n.parse().ok());
@@ -572,7 +589,12 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
         let path = Path::new(file);
         let case = case::read(path).map_err(|e| e.to_string())?;
         let text = match mode {
-            Mode::Trace => target.to_trace(&case).map_err(|e| format!("{file}: {e}"))?,
+            Mode::Trace { fired } => if fired {
+                target.to_marked_trace(&case)
+            } else {
+                target.to_trace(&case)
+            }
+            .map_err(|e| format!("{file}: {e}"))?,
             Mode::Shrink { records, budget } => {
                 let shrunk =
                     shrink_case(target, &case, budget).map_err(|e| format!("{file}: {e}"))?;

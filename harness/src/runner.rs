@@ -1279,6 +1279,15 @@ fn run_ops<S: Spec, B: std::borrow::Borrow<Step<S::Op>>>(
 /// what a full run would report natively is left to it: a failure here is a real panic or a
 /// broken invariant.
 pub fn run_subject<S: Spec>(ops: &[Step<S::Op>]) -> Outcome<Step<S::Op>> {
+    run_subject_noting::<S>(ops, &mut |_| {})
+}
+
+/// [`run_subject`], telling `fired` the index of each step in which an injected panic fired:
+/// what says, of an input that arms a panic, whether the panic happened and in which op.
+pub fn run_subject_noting<S: Spec>(
+    ops: &[Step<S::Op>],
+    fired: &mut dyn FnMut(usize),
+) -> Outcome<Step<S::Op>> {
     ledger::begin_run();
     let fail = |phase, kind| failed(ops, phase, kind, false);
     let mut subject = match on_side(Side::Subject, &mut false, S::new_subject) {
@@ -1296,11 +1305,15 @@ pub fn run_subject<S: Spec>(ops: &[Step<S::Op>]) -> Outcome<Step<S::Op>> {
         };
         // The plan armed by the op before comes to this step (`on_side` begins the side again).
         ledger::begin_step(Side::Subject);
+        let mut injected = false;
         let applied = contract::with_op(op, || {
-            on_side(Side::Subject, &mut false, || {
+            on_side(Side::Subject, &mut injected, || {
                 S::apply_subject(&mut subject, op)
             })
         });
+        if injected {
+            fired(i);
+        }
         if let Err(report) = applied {
             graveyard::keep(Box::new(subject));
             return fail(Phase::Step(i), subject_panic(report));

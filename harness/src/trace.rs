@@ -149,10 +149,28 @@ fn tidy(line: &str) -> String {
 
 /// Writes `ops` as a trace for `target`.
 pub fn write<Op: Serialize>(target: &str, ops: &[Op]) -> Result<String, TraceError> {
+    write_marked(target, ops, &[])
+}
+
+/// The comment line [`write_marked`] puts after an op that an injected panic fired in.
+pub const FIRED: &str = "# an injected panic fired in the op above";
+
+/// Writes `ops` as a trace for `target`, with the line [`FIRED`] after each op whose index is in
+/// `fired` (in increasing order).
+pub fn write_marked<Op: Serialize>(
+    target: &str,
+    ops: &[Op],
+    fired: &[usize],
+) -> Result<String, TraceError> {
     let mut text = format!("{HEADER}\n{TARGET_PREFIX}{target}\n");
-    for op in ops {
+    let mut fired = fired.iter().peekable();
+    for (i, op) in ops.iter().enumerate() {
         text.push_str(&op_line(op)?);
         text.push('\n');
+        if fired.next_if_eq(&&i).is_some() {
+            text.push_str(FIRED);
+            text.push('\n');
+        }
     }
     Ok(text)
 }

@@ -600,6 +600,35 @@ fn traces_round_trip() {
     assert_eq!(lockstep::trace::target_of(&text), Some("stack"));
 }
 
+/// `replay trace --fired` marks the ops an injected panic fired in, and only those: an arm whose
+/// count is never reached marks nothing.
+#[test]
+fn marked_traces_say_where_an_injected_panic_fired() {
+    let target = lockstep::Target::of::<StackSpec>("stack");
+    let case = |after: u8| {
+        lockstep::case::Case::Trace(format!(
+            "# lockstep trace\nPush(1)\nArm(Clone(after: {after}))\nRepeat(3)\nPop\n"
+        ))
+    };
+    let fired = lockstep::trace::FIRED;
+    assert_eq!(
+        target.to_marked_trace(&case(1)).unwrap(),
+        format!(
+            "# lockstep trace\n# target: stack\nPush(1)\nArm(Clone(after: 1))\nRepeat(3)\n\
+             {fired}\nPop\n"
+        )
+    );
+    let quiet = target.to_marked_trace(&case(5)).unwrap();
+    assert!(!quiet.contains(fired), "{quiet}");
+    assert_eq!(quiet, target.to_trace(&case(5)).unwrap());
+    // A marked trace reads back as the same ops.
+    let marked = target.to_marked_trace(&case(1)).unwrap();
+    assert_eq!(
+        lockstep::trace::parse::<Op>("stack", &marked).unwrap(),
+        lockstep::trace::parse::<Op>("stack", &target.to_trace(&case(1)).unwrap()).unwrap()
+    );
+}
+
 #[test]
 fn trace_errors_name_the_line_and_the_fix() {
     use lockstep::trace::{TraceError, parse};

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -138,39 +138,72 @@ pub fn shape(line: &str) -> String {
     line.chars().filter(|c| !c.is_ascii_digit()).collect()
 }
 
-/// Decodes `inputs` into op variants with the native replay binary, in one process when every
-/// input is a case of `target`; inputs that are not (a fuzzer's mutation of a trace that is no
-/// longer one, say) are left out.
+/// What ends the shape of an op that an injected panic fired in.
+const PANICKED: &str = " (injected panic)";
+
+/// The shapes of a trace's ops, an op that an injected panic fired in marked as such: an input
+/// that arms a panic which never fires does nothing the same input without the arm does not,
+/// while one whose panic fires in an op is the input a panic-safety bug needs.
+pub fn shapes(trace: &str) -> Vec<String> {
+    let mut shapes: Vec<String> = Vec::new();
+    for line in trace.lines().map(str::trim) {
+        if line == lockstep::trace::FIRED {
+            if let Some(last) = shapes.last_mut() {
+                last.push_str(PANICKED);
+            }
+        } else if !line.is_empty() && !line.starts_with('#') {
+            shapes.push(shape(line));
+        }
+    }
+    shapes
+}
+
+/// Decodes `inputs` into op shapes with the native replay binary, in one process when every
+/// input is a case of `target` and runs to its end; an input that is not a case (a fuzzer's
+/// mutation of a trace that is no longer one, say) is left out, and one that crashes the
+/// replay natively is decoded without running it.
 pub fn decode(builds: &Builds<'_>, target: &str, inputs: &[PathBuf]) -> Result<Vec<Decoded>> {
-    match decode_all(builds, target, inputs) {
+    match decode_all(builds, target, inputs, true) {
         Ok(decoded) => Ok(decoded),
-        Err(_) if inputs.len() > 1 => Ok(inputs
+        Err(_) => Ok(inputs
             .iter()
-            .filter_map(|i| decode_all(builds, target, std::slice::from_ref(i)).ok())
+            .filter_map(|i| {
+                let one = std::slice::from_ref(i);
+                decode_all(builds, target, one, true)
+                    .or_else(|_| decode_all(builds, target, one, false))
+                    .ok()
+            })
             .flatten()
             .collect()),
-        Err(_) => Ok(Vec::new()),
     }
 }
 
-fn decode_all(builds: &Builds<'_>, target: &str, inputs: &[PathBuf]) -> Result<Vec<Decoded>> {
+fn decode_all(
+    builds: &Builds<'_>,
+    target: &str,
+    inputs: &[PathBuf],
+    fired: bool,
+) -> Result<Vec<Decoded>> {
     if inputs.is_empty() {
         return Ok(Vec::new());
     }
-    let out = Command::new(builds.native_replay()?)
-        .arg("trace")
+    let mut cmd = Command::new(builds.native_replay()?);
+    cmd.arg("trace")
+        .args(fired.then_some("--fired"))
         .arg(target)
         .args(inputs)
-        .env_remove("LOCKSTEP_SEEDED_BUG")
-        .output()
-        .context("decoding inputs with the replay binary")?;
-    if !out.status.success() {
-        bail!(
-            "decoding inputs: {}",
-            process::last_words(&String::from_utf8_lossy(&out.stderr))
-        );
+        .env_remove("LOCKSTEP_SEEDED_BUG");
+    // With `--fired` each input runs (natively, on the subject alone): a subject that hangs on
+    // one must not hold up the campaign's Miri.
+    let limit = Duration::from_secs(5) + Duration::from_millis(50) * inputs.len() as u32;
+    let out = process::run(&mut cmd, limit).context("decoding inputs with the replay binary")?;
+    if out.timed_out() {
+        bail!("decoding inputs: the replay ran out of time");
     }
-    let text = String::from_utf8_lossy(&out.stdout);
+    if out.code() != Some(0) {
+        bail!("decoding inputs: {}", process::last_words(&out.stderr));
+    }
+    let text = out.stdout;
     let traces: Vec<&str> = text.split(lockstep::trace::HEADER).skip(1).collect();
     if traces.len() != inputs.len() {
         bail!(
@@ -184,10 +217,7 @@ fn decode_all(builds: &Builds<'_>, target: &str, inputs: &[PathBuf]) -> Result<V
         .zip(traces)
         .map(|(path, trace)| Decoded {
             path: path.clone(),
-            variants: lockstep::trace::op_lines(trace)
-                .iter()
-                .map(|l| shape(l))
-                .collect(),
+            variants: shapes(trace),
             first: false,
         })
         .collect())
@@ -221,17 +251,22 @@ impl Novelty {
     pub fn pick(&mut self, pending: &mut Vec<Decoded>, n: usize) -> Vec<PathBuf> {
         let mut picked = Vec::with_capacity(n.min(pending.len()));
         while picked.len() < n && !pending.is_empty() {
-            // Seeds first; then most new pairs per op (under Miri an input costs time in
-            // proportion to its ops), then fewest ops, then the path: the same order every time.
+            // Seeds first; then those with an op shape an injected panic fired in that no
+            // replay had yet (a few inputs in a thousand: the ones a panic-safety bug that
+            // never crashes natively needs); then most new pairs per op (under Miri an input
+            // costs time in proportion to its ops), then fewest ops, then the path: the same
+            // order every time.
             let best = (0..pending.len())
                 .min_by_key(|&i| {
-                    let new = Self::pairs(&pending[i].variants)
-                        .iter()
-                        .filter(|p| !self.seen.contains(*p))
-                        .count();
+                    let pairs = Self::pairs(&pending[i].variants);
+                    let new = pairs.iter().filter(|p| !self.seen.contains(*p)).count();
+                    let new_panic = pairs.iter().any(|p| {
+                        p.1.is_empty() && p.0.ends_with(PANICKED) && !self.seen.contains(p)
+                    });
                     let ops = pending[i].variants.len();
                     (
                         !pending[i].first,
+                        !new_panic,
                         std::cmp::Reverse(new * 1024 / (ops + 1)),
                         ops,
                         &pending[i].path,
@@ -265,6 +300,58 @@ mod tests {
         let c = shape("Edit(kind: Shared, list: 3, start: At(0), steps: [SplitBefore])");
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    /// An arm whose panic never fires did nothing: it must not make the op pair after it look
+    /// replayed already when a later input's panic does fire there.
+    #[test]
+    fn an_op_an_injected_panic_fired_in_is_a_shape_of_its_own() {
+        let trace = |fired: bool| {
+            format!(
+                "{}\n# target: t\nPush(1)\nArm(Clone(after: 1))\nCloneAll\n{}",
+                lockstep::trace::HEADER,
+                if fired { lockstep::trace::FIRED } else { "" }
+            )
+        };
+        let quiet = shapes(&trace(false));
+        let fired = shapes(&trace(true));
+        assert_eq!(quiet, ["Push()", "Arm(Clone(after: ))", "CloneAll"]);
+        assert_eq!(fired[..2], quiet[..2]);
+        assert_ne!(fired[2], quiet[2]);
+        let mut novelty = Novelty::default();
+        novelty.order(vec![decoded(
+            "quiet",
+            &quiet.iter().map(String::as_str).collect::<Vec<_>>(),
+        )]);
+        let next = novelty.order(vec![
+            decoded(
+                "again",
+                &quiet.iter().map(String::as_str).collect::<Vec<_>>(),
+            ),
+            decoded(
+                "fired",
+                &fired.iter().map(String::as_str).collect::<Vec<_>>(),
+            ),
+        ]);
+        assert_eq!(next[0], PathBuf::from("fired"));
+        // An input whose injected panic fires in an op where none fired yet goes before one
+        // that brings more new pairs per op.
+        let mut novelty = Novelty::default();
+        let order = novelty.order(vec![
+            decoded("varied", &["Push()", "Pop", "Reserve()", "Clear"]),
+            decoded(
+                "fired",
+                &[
+                    "Push()",
+                    "Push()",
+                    "Arm(Clone(after: ))",
+                    "CloneAll (injected panic)",
+                    "Push()",
+                    "Push()",
+                ],
+            ),
+        ]);
+        assert_eq!(order[0], PathBuf::from("fired"));
     }
 
     #[test]
