@@ -27,6 +27,7 @@ pub struct Target {
     replay: fn(&'static str, &Case) -> Result<Report, TraceError>,
     replay_subject: fn(&'static str, &Case) -> Result<Report, TraceError>,
     to_trace: fn(&'static str, &Case, bool) -> Result<String, TraceError>,
+    repro: fn(&'static str, &Case, &str) -> Result<String, String>,
     work: fn(Work, &[Vec<u8>]) -> WorkDone,
 }
 
@@ -65,6 +66,11 @@ fn to_trace<S: Spec>(name: &'static str, case: &Case, marked: bool) -> Result<St
     let mut fired = Vec::new();
     runner::run_subject_noting::<S>(&ops, &mut |i| fired.push(i));
     trace::write_marked(name, &ops, &fired)
+}
+
+fn repro<S: Spec>(name: &'static str, case: &Case, test: &str) -> Result<String, String> {
+    let ops = ops_of::<S>(name, case).map_err(|e| e.to_string())?;
+    crate::repro::test_source::<S>(test, &ops, None)
 }
 
 /// What `replay overhead` does with each of its inputs, so that the instructions of each can be
@@ -133,6 +139,7 @@ impl Target {
             replay: replay::<S>,
             replay_subject: replay_subject::<S>,
             to_trace: to_trace::<S>,
+            repro: repro::<S>,
             work: work::<S>,
         }
     }
@@ -160,6 +167,12 @@ impl Target {
     /// The case as a trace (bytes are decoded; a trace is checked and rewritten).
     pub fn to_trace(&self, case: &Case) -> Result<String, TraceError> {
         (self.to_trace)(self.name, case, false)
+    }
+
+    /// The case as a `#[test]` called `test` that fails the way the case does (see
+    /// [`crate::repro`]).
+    pub fn repro(&self, case: &Case, test: &str) -> Result<String, String> {
+        (self.repro)(self.name, case, test)
     }
 
     /// The case as a trace in which each op that an injected panic fired in is followed by the
@@ -350,6 +363,29 @@ pub fn shrink_case(target: &Target, case: &Case, budget: Budget) -> Result<Shrin
     })
 }
 
+/// Runs a fuzzer's input: a trace as its ops, other bytes decoded; `None` for bytes with a
+/// trace header that are no trace (a fuzzer's edit of one), which are skipped.
+fn run_input<S: Spec>(name: &'static str, data: &[u8]) -> Option<Outcome<Step<S::Op>>> {
+    if trace::is_trace(data) {
+        let text = std::str::from_utf8(data).ok()?;
+        let ops = trace::parse::<S::Op>(name, text).ok()?;
+        Some(runner::run::<S>(&ops))
+    } else {
+        Some(runner::run_bytes::<S>(data))
+    }
+}
+
+/// The report of a failing input, run again: the failing path is the rare one, and this keeps
+/// the passing path free of any formatting.
+fn failure_report<S: Spec>(name: &'static str, data: &[u8]) -> String {
+    // A trace runs as its ops (see `run_input`), so it is reported as one.
+    let case = Case::from_bytes(data.to_vec()).unwrap_or_else(|_| Case::Bytes(data.to_vec()));
+    match replay::<S>(name, &case) {
+        Ok(report) => report.render(),
+        Err(e) => format!("(the failing case cannot be written as a trace: {e})"),
+    }
+}
+
 /// The fuzz-target body: runs the bytes and, on a failure, prints the report and aborts so the
 /// fuzzer records a crash.
 ///
@@ -357,16 +393,8 @@ pub fn shrink_case(target: &Target, case: &Case, budget: Budget) -> Result<Shrin
 /// fuzzer's edit of one) runs as its ops, and what has a trace header but is not a valid trace
 /// is skipped, so every input the fuzzer records replays as the fuzzer ran it.
 pub fn fuzz<S: Spec>(name: &'static str, data: &[u8]) {
-    let outcome = if trace::is_trace(data) {
-        let parsed = std::str::from_utf8(data)
-            .ok()
-            .and_then(|text| trace::parse::<S::Op>(name, text).ok());
-        match parsed {
-            Some(ops) => runner::run::<S>(&ops),
-            None => return,
-        }
-    } else {
-        runner::run_bytes::<S>(data)
+    let Some(outcome) = run_input::<S>(name, data) else {
+        return;
     };
     if let Outcome::Fail(failure) = &outcome {
         // In a campaign that keeps going, a failure is recorded (or, known, counted) and the
@@ -376,13 +404,26 @@ pub fn fuzz<S: Spec>(name: &'static str, data: &[u8]) {
         }
         // Run again for the report: the failing path is the rare one, and this keeps the
         // passing path free of any formatting.
-        let text = match replay::<S>(name, &Case::Bytes(data.to_vec())) {
-            Ok(report) => report.render(),
-            Err(e) => format!("(the failing case cannot be written as a trace: {e})"),
-        };
+        let text = failure_report::<S>(name, data);
         eprintln!("lockstep: {name}: {text}");
         std::process::abort();
     }
+}
+
+/// Runs the bytes as [`fuzz`] does and panics with the failure report if a check fails: the body
+/// of a test that another engine drives with bytes (`bolero::check!().for_each(...)`; see
+/// [`bolero_test!`](crate::bolero_test)). A trace runs as its ops; bytes with a trace header that
+/// are no trace pass.
+#[track_caller]
+pub fn check<S: Spec>(name: &'static str, data: &[u8]) {
+    let Some(outcome) = run_input::<S>(name, data) else {
+        return;
+    };
+    if outcome.is_pass() {
+        return;
+    }
+    let text = failure_report::<S>(name, data);
+    panic!("lockstep: {name}: {text}");
 }
 
 const USAGE: &str = "\
@@ -392,6 +433,8 @@ usage: replay [--records] [--quiet] [--subject-only] TARGET FILE...
        replay trace [--fired] TARGET FILE...     print cases as traces; with --fired, run
                                                  them on the subject alone and mark each op
                                                  that an injected panic fired in
+       replay repro TARGET FILE...               print each case as a #[test] that fails the
+                                                 way it does
        replay shrink [--records] [--max-attempts N] TARGET FILE
                                                  shrink a failing case, print the result
        replay overhead TARGET decode|model|subject|run [INPUTS]
@@ -411,6 +454,7 @@ enum Mode {
     Trace {
         fired: bool,
     },
+    Repro,
     Shrink {
         records: bool,
         budget: Budget,
@@ -545,6 +589,10 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
             mode = Mode::Trace { fired: false };
             rest = &rest[1..];
         }
+        Some("repro") => {
+            mode = Mode::Repro;
+            rest = &rest[1..];
+        }
         Some("shrink") => {
             mode = Mode::Shrink {
                 records: false,
@@ -595,6 +643,22 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
                 target.to_trace(&case)
             }
             .map_err(|e| format!("{file}: {e}"))?,
+            Mode::Repro => {
+                let report = target.replay(&case).map_err(|e| format!("{file}: {e}"))?;
+                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+                let (what, words) = match report.signature() {
+                    Some(signature) => (signature.clone(), signature),
+                    None => (
+                        "passes natively (a sanitizer or Miri may still fail it)".to_owned(),
+                        stem.unwrap_or_default(),
+                    ),
+                };
+                let name = crate::repro::test_name(&format!("{} {words}", target.name()));
+                let test = target
+                    .repro(&case, &name)
+                    .map_err(|e| format!("{file}: {e}"))?;
+                format!("// {file}: {what}\n{test}")
+            }
             Mode::Shrink { records, budget } => {
                 let shrunk =
                     shrink_case(target, &case, budget).map_err(|e| format!("{file}: {e}"))?;

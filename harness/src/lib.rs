@@ -26,6 +26,9 @@ mod handles;
 pub mod models;
 mod out;
 mod panics;
+#[cfg(feature = "proptest")]
+pub mod proptest;
+pub mod repro;
 mod runner;
 pub mod select;
 pub mod shrink;
@@ -56,8 +59,11 @@ pub use tracked::{Event, InjectedPanic, PanicPlan, Side, Tracked, Violation};
 /// ```
 ///
 /// Built by `cargo fuzz` (which sets `--cfg fuzzing`) it is a libFuzzer target; the crate needs
-/// `libfuzzer-sys` as a `[target.'cfg(fuzzing)'.dependencies]` entry. Built by plain `cargo`
-/// it is a replay binary for this one target: `cargo run --bin NAME -- FILE...`.
+/// `libfuzzer-sys` as a `[target.'cfg(fuzzing)'.dependencies]` entry. Built by `lockstep fuzz
+/// --engine afl` (`cargo afl build` with `AFL_NO_CFG_FUZZING=1` and `--cfg lockstep_afl`) it is
+/// an AFL++ target in persistent mode; the crate needs `afl` as a
+/// `[target.'cfg(lockstep_afl)'.dependencies]` entry. Built by plain `cargo` it is a replay
+/// binary for this one target: `cargo run --bin NAME -- FILE...`.
 #[macro_export]
 macro_rules! fuzz_target {
     ($spec:ty) => {
@@ -66,18 +72,48 @@ macro_rules! fuzz_target {
             $crate::driver::fuzz::<$spec>(env!("CARGO_BIN_NAME"), data)
         });
 
+        // No panic hook of AFL's: the runner catches the panics it expects, and a failure it
+        // finds aborts (or, in a campaign, is recorded) in `driver::fuzz`.
+        #[cfg(all(lockstep_afl, not(fuzzing)))]
+        fn main() {
+            ::afl::fuzz(false, |data: &[u8]| {
+                $crate::driver::fuzz::<$spec>(env!("CARGO_BIN_NAME"), data)
+            });
+        }
+
         /// AddressSanitizer's defaults for this target (`ASAN_OPTIONS` still overrides them):
         /// stack-use-after-return detection pays on every unwind, and the runner unwinds on every
         /// panic an op raises by contract; heap structures do not need it.
-        #[cfg(fuzzing)]
+        #[cfg(any(fuzzing, lockstep_afl))]
         #[unsafe(no_mangle)]
         pub extern "C" fn __asan_default_options() -> *const ::std::ffi::c_char {
             c"detect_stack_use_after_return=0".as_ptr()
         }
 
-        #[cfg(not(fuzzing))]
+        #[cfg(not(any(fuzzing, lockstep_afl)))]
         fn main() -> ::std::process::ExitCode {
             $crate::driver::single_target_main($crate::Target::of::<$spec>(env!("CARGO_BIN_NAME")))
+        }
+    };
+}
+
+/// Defines `#[test] fn $name()` that runs the spec `$spec` as a bolero target: `cargo bolero
+/// test` fuzzes it with bolero's engines, and `cargo test` replays its corpus (bolero's
+/// `__fuzz__/` folder beside the test file) and some random inputs. The crate needs `bolero`
+/// as a dev-dependency. Each input is decoded and run exactly as a fuzz target's, and a failure
+/// panics with the report, so bolero shrinks and stores it as it does any failure; the stored
+/// bytes are a case (`lockstep triage TARGET FILE`).
+///
+/// ```ignore
+/// lockstep::bolero_test!(raw_buf, my_fuzz::raw_buf::RawBufSpec);
+/// ```
+#[macro_export]
+macro_rules! bolero_test {
+    ($name:ident, $spec:ty) => {
+        #[test]
+        fn $name() {
+            ::bolero::check!()
+                .for_each(|data: &[u8]| $crate::driver::check::<$spec>(stringify!($name), data));
         }
     };
 }

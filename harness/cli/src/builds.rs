@@ -120,6 +120,34 @@ impl<'p> Builds<'p> {
             .join(target))
     }
 
+    /// The AFL++ binary of `target`, built by cargo-afl with AddressSanitizer (and the seeded
+    /// bugs, as for libFuzzer) in a target directory of its own.
+    pub fn afl_target(&self, target: &str) -> Result<PathBuf> {
+        check_nightly(&self.project.root)?;
+        crate::afl::check_cargo_afl()?;
+        let dir = self.project.target_dir.join("lockstep-afl");
+        let mut cmd = self.cargo(Some("nightly"));
+        cmd.args([
+            "afl",
+            "build",
+            "--release",
+            "-p",
+            &self.project.fuzz_package,
+        ])
+        .args(["--bin", target])
+        .arg("--target")
+        .arg(&self.project.host)
+        .arg("--target-dir")
+        .arg(&dir)
+        // cargo-afl adds its own flags (coverage, debug assertions, overflow checks) to
+        // these; without `--cfg fuzzing` the libFuzzer side of `fuzz_target!` stays out.
+        .env("AFL_NO_CFG_FUZZING", "1")
+        .env("RUSTFLAGS", "--cfg lockstep_afl -Zsanitizer=address");
+        features(&mut cmd, &self.replay_features());
+        run_build(&format!("AFL++ target {target}"), &mut cmd)?;
+        Ok(dir.join(&self.project.host).join("release").join(target))
+    }
+
     fn fuzz_build(&self, target: &str) -> Command {
         let mut cmd = self.cargo(Some("nightly"));
         cmd.args(["fuzz", "build", target])

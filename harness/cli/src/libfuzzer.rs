@@ -125,12 +125,13 @@ pub fn is_finding(name: &str) -> bool {
         .any(|p| name.starts_with(p))
 }
 
-/// Copies libFuzzer's finding files out of its artifact directory into a findings directory the
-/// moment they appear, so a campaign killed at any point loses nothing it found.
+/// Copies a fuzzer's finding files out of the directory it writes them to into a findings
+/// directory the moment they appear, so a campaign killed at any point loses nothing it found.
 #[derive(Debug)]
 pub struct Collector {
     artifacts: PathBuf,
     findings: PathBuf,
+    naming: Naming,
     seen: BTreeSet<String>,
     /// The findings copied, in the order they appeared.
     pub collected: Vec<PathBuf>,
@@ -138,17 +139,57 @@ pub struct Collector {
     pub first_at: Option<Instant>,
 }
 
+/// Which files of a directory are findings, and what their copies are called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Naming {
+    /// libFuzzer's artifacts (`crash-<sha1>`, `timeout-...`): copied under their own names.
+    LibFuzzer,
+    /// AFL++'s `crashes/` or `hangs/` (`id:000000,sig:06,...`): every file but its README,
+    /// copied as `<prefix><checksum>` (`crash-afl-...`), so the same input is one finding.
+    Afl(&'static str),
+}
+
+impl Naming {
+    fn copy_name(self, name: &str, bytes: &[u8]) -> String {
+        match self {
+            Naming::LibFuzzer => name.to_owned(),
+            Naming::Afl(prefix) => {
+                let sum = lockstep::case::checksum(bytes);
+                format!("{prefix}{}", sum.rsplit(':').next().unwrap_or(&sum))
+            }
+        }
+    }
+
+    fn is_finding(self, name: &str) -> bool {
+        match self {
+            Naming::LibFuzzer => is_finding(name),
+            Naming::Afl(_) => name.starts_with("id:"),
+        }
+    }
+}
+
 impl Collector {
-    /// Watches `artifacts`, copying into `findings`. Findings already in the artifact
-    /// directory (from a campaign that was killed before it could copy them) are recovered now.
+    /// Watches libFuzzer's `artifacts`, copying into `findings`. Findings already in the
+    /// artifact directory (from a campaign that was killed before it could copy them) are
+    /// recovered now.
     pub fn new(artifacts: &Path, findings: &Path) -> Result<(Collector, Vec<PathBuf>)> {
-        std::fs::create_dir_all(artifacts)
-            .with_context(|| format!("creating {}", artifacts.display()))?;
+        Self::with_naming(artifacts, findings, Naming::LibFuzzer)
+    }
+
+    /// Watches `dir`, whose findings are named as `naming` says, copying into `findings`;
+    /// what is there already is recovered now.
+    pub fn with_naming(
+        dir: &Path,
+        findings: &Path,
+        naming: Naming,
+    ) -> Result<(Collector, Vec<PathBuf>)> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         std::fs::create_dir_all(findings)
             .with_context(|| format!("creating {}", findings.display()))?;
         let mut collector = Collector {
-            artifacts: artifacts.to_path_buf(),
+            artifacts: dir.to_path_buf(),
             findings: findings.to_path_buf(),
+            naming,
             seen: BTreeSet::new(),
             collected: Vec::new(),
             first_at: None,
@@ -161,23 +202,24 @@ impl Collector {
 
     /// Copies any new finding; returns how many there were.
     pub fn poll(&mut self) -> Result<usize> {
+        let naming = self.naming;
         let mut names: Vec<String> = std::fs::read_dir(&self.artifacts)
             .with_context(|| format!("reading {}", self.artifacts.display()))?
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| is_finding(n) && !self.seen.contains(n))
+            .filter(|n| naming.is_finding(n) && !self.seen.contains(n))
             .collect();
         names.sort();
         let mut new = 0;
         for name in names {
-            let dest = self.findings.join(&name);
+            let bytes = std::fs::read(self.artifacts.join(&name))
+                .with_context(|| format!("reading {name}"))?;
+            // The fuzzer may still be writing it: an empty read is retried on the next poll.
+            if bytes.is_empty() {
+                continue;
+            }
+            let dest = self.findings.join(naming.copy_name(&name, &bytes));
             if !dest.exists() {
-                let bytes = std::fs::read(self.artifacts.join(&name))
-                    .with_context(|| format!("reading {name}"))?;
-                // libFuzzer may still be writing it: an empty read is retried on the next poll.
-                if bytes.is_empty() {
-                    continue;
-                }
                 copy_durably(&bytes, &dest)?;
                 self.record(dest);
                 new += 1;
@@ -368,5 +410,36 @@ mod tests {
         assert!(!findings.join("fuzz-0.log").exists());
         let (_, again) = Collector::new(&artifacts, &findings).unwrap();
         assert!(again.is_empty(), "already copied: nothing to recover");
+    }
+
+    #[test]
+    fn afl_findings_are_named_by_their_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (crashes, findings) = (dir.path().join("crashes"), dir.path().join("findings"));
+        std::fs::create_dir_all(&crashes).unwrap();
+        std::fs::write(crashes.join("README.txt"), b"AFL's notes").unwrap();
+        std::fs::write(crashes.join("id:000000,sig:06,src:000001,op:havoc"), b"one").unwrap();
+        let naming = Naming::Afl("crash-afl-");
+        let (mut c, recovered) = Collector::with_naming(&crashes, &findings, naming).unwrap();
+        assert_eq!(recovered.len(), 1);
+        let name = recovered[0]
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            name.starts_with("crash-afl-") && !name.contains([':', ',', '.']),
+            "{name}"
+        );
+        assert!(
+            is_finding(&name),
+            "the campaign's recovery must see it: {name}"
+        );
+        // The same bytes again, under AFL's next id: the same finding, not copied twice.
+        std::fs::write(crashes.join("id:000001,sig:06,src:000002,op:havoc"), b"one").unwrap();
+        assert_eq!(c.poll().unwrap(), 0);
+        std::fs::write(crashes.join("id:000002,sig:11,src:000002,op:havoc"), b"two").unwrap();
+        assert_eq!(c.poll().unwrap(), 1);
     }
 }

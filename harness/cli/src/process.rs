@@ -104,9 +104,14 @@ pub fn died_of(signal: i32) -> String {
 
 /// Runs `cmd` to the end or until `limit`, whichever comes first, capturing its output.
 pub fn run(cmd: &mut Command, limit: Duration) -> Result<Finished> {
+    cmd.stdin(Stdio::null());
+    run_with_stdin(cmd, limit)
+}
+
+/// [`run`], with the standard input `cmd` was given.
+pub fn run_with_stdin(cmd: &mut Command, limit: Duration) -> Result<Finished> {
     die_with_parent(cmd);
     let mut child = cmd
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -31,6 +31,8 @@ use crate::pipeline::{self, CorpusIndex, Input, Processed, Settings};
 use crate::project::Project;
 use crate::triage;
 
+mod afl;
+
 /// Run fuzzing campaigns.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -76,8 +78,28 @@ pub struct Args {
     /// hardest test of how fast a bug is found, since seeds often reach the code it lives in).
     #[arg(long, requires = "fresh")]
     no_seeds: bool,
+    /// The fuzzers to run, comma-separated: `libfuzzer`, `afl` (AFL++ through cargo-afl), or
+    /// both (one process each, on the same corpus).
+    #[arg(
+        long = "engine",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "libfuzzer",
+        value_name = "LIST"
+    )]
+    fuzzers: Vec<Fuzzer>,
     #[command(flatten)]
     engines: EngineArgs,
+}
+
+/// A coverage-guided fuzzer a campaign runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fuzzer {
+    /// libFuzzer, through cargo-fuzz.
+    Libfuzzer,
+    /// AFL++, through cargo-afl.
+    Afl,
 }
 
 /// One distinct failure of a campaign: every input whose first signature is the same.
@@ -103,6 +125,8 @@ struct Distinct {
 struct Campaign {
     target: String,
     seeded_bug: Option<String>,
+    /// The fuzzers that ran.
+    fuzzers: Vec<Fuzzer>,
     /// Seconds fuzzing.
     seconds: f64,
     /// Seconds from the start to the summary: fuzzing, then processing what was left.
@@ -151,6 +175,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     let builds = Builds::new(project);
     if args.jobs == 0 {
         bail!("--jobs must be at least 1");
+    }
+    if args.fuzzers.contains(&Fuzzer::Afl) {
+        if args.jobs > 1 {
+            bail!(
+                "--jobs N runs libFuzzer's fork mode, and AFL++ runs one instance: drop --jobs                  with --engine afl"
+            );
+        }
+        crate::afl::afl_fuzz(&project.root)?;
     }
     let engines = triage::parse_engines(&args.engines.engines)?;
     if !args.engines.seeded_bug.is_empty() && (args.all || !args.targets.is_empty()) {
@@ -337,6 +369,20 @@ fn campaign(
             }
         }
     }
+    let libfuzzer = args.fuzzers.contains(&Fuzzer::Libfuzzer);
+    // AFL++ writes to a directory of its own per campaign; what a killed one left is taken in.
+    let afl_out = if args.fuzzers.contains(&Fuzzer::Afl) {
+        let root = project.campaign_dir("afl", target, seeded);
+        let left = afl::recover(&root, &findings_dir, &corpus)?;
+        backlog.extend(
+            left.iter()
+                .filter(|f| !pipeline::is_processed(f))
+                .map(|f| crash_input(f)),
+        );
+        Some(root.join(format!("campaign-{}", now_ms())))
+    } else {
+        None
+    };
     let mut seen_records: HashSet<PathBuf> = HashSet::new();
     let recovered_count = backlog.len();
     if recovered_count > 0 && !ctx.json {
@@ -346,6 +392,7 @@ fn campaign(
         );
     }
 
+    let afl_status = std::sync::Mutex::new(Status::default());
     let settings = Settings {
         target,
         seeded_bug: seeded,
@@ -376,11 +423,17 @@ fn campaign(
                 ctx,
                 target,
                 seeded,
-                dirs: if args.no_seeds {
-                    vec![corpus.clone()]
-                } else {
-                    vec![corpus.clone(), seeds.clone()]
-                },
+                // The corpus, AFL++'s queue (which it keeps apart until the end), the seeds.
+                dirs: [corpus.clone()]
+                    .into_iter()
+                    .chain(
+                        afl_out
+                            .as_ref()
+                            .map(|out| out.join(afl::INSTANCE).join("queue")),
+                    )
+                    .chain((!args.no_seeds).then(|| seeds.clone()))
+                    .collect(),
+                seeds: (!args.no_seeds).then(|| seeds.clone()),
                 findings: findings_dir.clone(),
                 budget: args.time,
                 stop: &stop,
@@ -396,32 +449,88 @@ fn campaign(
                 found_at_ms: None,
             });
         }
-        let mut crash_times = BTreeMap::new();
-        let fuzzing = builds.fuzz_target(target).and_then(|bin| {
+        let crash_times = std::sync::Mutex::new(BTreeMap::new());
+        let fuzzing = (|| -> Result<()> {
+            let libfuzzer_bin = libfuzzer.then(|| builds.fuzz_target(target)).transpose()?;
+            let afl_bin = afl_out
+                .is_some()
+                .then(|| builds.afl_target(target))
+                .transpose()?;
+            let afl_fuzz = afl_out
+                .is_some()
+                .then(|| crate::afl::afl_fuzz(&project.root))
+                .transpose()?;
             let (start, _) = *started.get_or_init(|| (Instant::now(), now_ms()));
-            fuzz_loop(
-                FuzzRun {
-                    project,
-                    bin: &bin,
-                    args,
-                    seeded,
-                    corpus: &corpus,
-                    seeds: &seeds,
-                    artifacts: &artifacts,
-                    found_dir: &found_dir,
-                    known_file: known_file.path(),
-                    target,
-                    announcer: &announcer,
-                },
-                &bar,
-                start,
-                &mut status,
-                &mut collector,
-                &mut seen_records,
-                &mut crash_times,
-                &tx,
-            )
-        });
+            let run = FuzzRun {
+                project,
+                bin: libfuzzer_bin
+                    .as_deref()
+                    .or(afl_bin.as_deref())
+                    .expect("a fuzzer"),
+                args,
+                seeded,
+                corpus: &corpus,
+                seeds: &seeds,
+                artifacts: &artifacts,
+                found_dir: &found_dir,
+                known_file: known_file.path(),
+                target,
+                announcer: &announcer,
+                stop: &stop,
+                afl_status: &afl_status,
+            };
+            std::thread::scope(|fuzzers| {
+                let afl_side = afl_bin
+                    .as_deref()
+                    .zip(afl_fuzz.as_deref())
+                    .zip(afl_out.clone());
+                let afl_thread = afl_side.map(|((bin, afl_fuzz), out)| {
+                    let side = afl::AflSide {
+                        bin,
+                        afl_fuzz,
+                        out,
+                        findings: &findings_dir,
+                        alone: !libfuzzer,
+                    };
+                    let (run, bar, tx, crash_times, afl_status) =
+                        (&run, &bar, &tx, &crash_times, &afl_status);
+                    fuzzers.spawn(move || {
+                        let done = afl::fuzz(run, &side, bar, start, afl_status, crash_times, tx);
+                        if args.stop_on_first {
+                            run.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        done
+                    })
+                });
+                let libfuzzer_done = match libfuzzer_bin.as_deref() {
+                    Some(bin) => {
+                        let mut times = BTreeMap::new();
+                        let done = fuzz_loop(
+                            FuzzRun { bin, ..run },
+                            &bar,
+                            start,
+                            &mut status,
+                            &mut collector,
+                            &mut seen_records,
+                            &mut times,
+                            &tx,
+                        );
+                        crash_times
+                            .lock()
+                            .expect("no panic holds the lock")
+                            .extend(times);
+                        if args.stop_on_first {
+                            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        done
+                    }
+                    None => Ok(()),
+                };
+                let afl_done =
+                    afl_thread.map_or(Ok(()), |t| t.join().expect("AFL++'s side does not panic"));
+                libfuzzer_done.and(afl_done)
+            })
+        })();
         let fuzzed = started.get().map(|(start, _)| start.elapsed());
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let miri = miri_worker.map(|w| w.join().expect("the Miri worker does not panic"));
@@ -429,8 +538,17 @@ fn campaign(
         bar.finish_and_clear();
         let results = worker.join().expect("the queue does not panic");
         fuzzing?;
-        Ok((results, crash_times, miri, fuzzed))
+        Ok((
+            results,
+            crash_times.into_inner().expect("no panic held the lock"),
+            miri,
+            fuzzed,
+        ))
     })?;
+    let status = combined(
+        &status,
+        &afl_status.into_inner().expect("no panic held the lock"),
+    );
     let (start, start_ms) = *started.get().expect("fuzzing started");
     let wall = start.elapsed();
     let elapsed = fuzzed.unwrap_or(wall);
@@ -442,9 +560,12 @@ fn campaign(
             plain_progress(target, &status, failures.len(), start, args.time)
         );
     }
+    let mut fuzzers = args.fuzzers.clone();
+    fuzzers.dedup();
     Ok(Campaign {
         target: target.to_owned(),
         seeded_bug: seeded.map(str::to_owned),
+        fuzzers,
         seconds: elapsed.as_secs_f64(),
         wall_seconds: wall.as_secs_f64(),
         execs: status.execs,
@@ -491,8 +612,10 @@ struct MiriBeside<'a> {
     ctx: &'a Ctx,
     target: &'a str,
     seeded: Option<&'a str>,
-    /// The corpus, then the seeds (if any), which Miri replays first.
+    /// The directories whose inputs it replays.
     dirs: Vec<PathBuf>,
+    /// The one of them that holds the seeds, which Miri replays first.
+    seeds: Option<PathBuf>,
     findings: PathBuf,
     /// How long fuzzing runs, from when it starts.
     budget: Duration,
@@ -559,7 +682,7 @@ impl MiriBeside<'_> {
                 miri_sweep::decode(&builds, self.target, &new)?
                     .into_iter()
                     .map(|mut d| {
-                        d.first = self.dirs[1..].iter().any(|seeds| d.path.starts_with(seeds));
+                        d.first = self.seeds.as_ref().is_some_and(|s| d.path.starts_with(s));
                         d
                     }),
             );
@@ -640,6 +763,10 @@ struct FuzzRun<'a> {
     known_file: &'a Path,
     target: &'a str,
     announcer: &'a Announcer,
+    /// Set when the campaign stops early (--stop-on-first): every fuzzer ends.
+    stop: &'a std::sync::atomic::AtomicBool,
+    /// AFL++'s latest status, when it runs beside libFuzzer (the default when it does not).
+    afl_status: &'a std::sync::Mutex<Status>,
 }
 
 /// Runs libFuzzer until the time is up (or, with --stop-on-first, until the first new failure),
@@ -732,30 +859,22 @@ fn fuzz_loop(
                     found_at_ms: Some(now_ms()),
                 });
             }
-            for (json, record) in found::read_found(run.found_dir) {
-                if seen_records.insert(json) {
-                    found_any = true;
-                    run.announcer
-                        .failure(start.elapsed(), &record.signature, "in-process");
-                    let _ = tx.send(Queued {
-                        input: Input::Recorded {
-                            case: run.found_dir.join(&record.input),
-                            engine: Engine::Native,
-                            signature: record.signature,
-                            severity: record.severity,
-                        },
-                        found_at_ms: Some(record.found_at_ms),
-                    });
-                }
+            found_any |= in_process(&run, start, seen_records, tx);
+            if run.stop.load(std::sync::atomic::Ordering::Relaxed) && ended.is_none() {
+                let _ = child.kill();
             }
-            show(bar, status, run.announcer.count(), start, budget);
+            let shown = combined(
+                status,
+                &run.afl_status.lock().expect("no panic holds the lock"),
+            );
+            show(bar, &shown, run.announcer.count(), start, budget);
             if bar.is_hidden()
                 && !run.announcer.json
                 && last_plain.elapsed() >= Duration::from_secs(30)
             {
                 eprintln!(
                     "{}",
-                    plain_progress(run.target, status, run.announcer.count(), start, budget)
+                    plain_progress(run.target, &shown, run.announcer.count(), start, budget)
                 );
                 last_plain = Instant::now();
             }
@@ -763,7 +882,9 @@ fn fuzz_loop(
                 break exit;
             }
         };
-        if found_any && run.args.stop_on_first {
+        if (found_any && run.args.stop_on_first)
+            || run.stop.load(std::sync::atomic::Ordering::Relaxed)
+        {
             return Ok(());
         }
         if !exit.success() && collector.collected.len() == crashes_before && !found_any {
@@ -780,6 +901,46 @@ fn fuzz_loop(
         }
         status.next_process();
     }
+}
+
+/// Sends the failures the fuzz targets recorded in-process since last time to the queue;
+/// returns whether there were any.
+fn in_process(
+    run: &FuzzRun<'_>,
+    start: Instant,
+    seen_records: &mut HashSet<PathBuf>,
+    tx: &mpsc::Sender<Queued>,
+) -> bool {
+    let mut any = false;
+    for (json, record) in found::read_found(run.found_dir) {
+        if seen_records.insert(json) {
+            any = true;
+            run.announcer
+                .failure(start.elapsed(), &record.signature, "in-process");
+            let _ = tx.send(Queued {
+                input: Input::Recorded {
+                    case: run.found_dir.join(&record.input),
+                    engine: Engine::Native,
+                    signature: record.signature,
+                    severity: record.severity,
+                },
+                found_at_ms: Some(record.found_at_ms),
+            });
+        }
+    }
+    any
+}
+
+/// What libFuzzer and AFL++ did together: their executions added up; coverage and corpus are
+/// libFuzzer's while it runs (the two count coverage differently), AFL++'s otherwise.
+fn combined(libfuzzer: &Status, afl: &Status) -> Status {
+    let mut both = if libfuzzer.execs == 0 && libfuzzer.cov == 0 {
+        afl.clone()
+    } else {
+        libfuzzer.clone()
+    };
+    both.execs = libfuzzer.execs + afl.execs;
+    both
 }
 
 /// The lines a report may begin with: a sanitizer's, libFuzzer's own (a deadly signal), or the
