@@ -649,7 +649,9 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
                 let (what, words) = match report.signature() {
                     Some(signature) => (signature.clone(), signature),
                     None => (
-                        "passes natively (a sanitizer or Miri may still fail it)".to_owned(),
+                        "passes natively: if a sanitizer or Miri fails it, run this test \
+                         under `cargo +nightly miri test` or with `-Zsanitizer=address`"
+                            .to_owned(),
                         stem.unwrap_or_default(),
                     ),
                 };

@@ -17,8 +17,7 @@ use serde::ser::{self, Impossible};
 pub use crate::guards::Finish;
 pub use crate::handles::Pick;
 pub use crate::select::{RangeKind, Shape};
-pub use crate::step::Step;
-pub use crate::tracked::PanicPlan;
+use crate::step::Step;
 use crate::{runner, spec::Spec};
 
 /// Runs `steps` (ops and arms) the way every engine does and panics with the failure report if
@@ -47,18 +46,21 @@ pub fn test_source<S: Spec>(
     let spec = path(std::any::type_name::<S>());
     let op = path(std::any::type_name::<S::Op>());
     let module = op.rsplit_once("::").map_or("crate", |(m, _)| m);
+    // lockstep's types in an outer block, the spec's in an inner one, whose names win where
+    // both have one (a spec's own `Step`, say); the runner's own types are written whole.
     let mut text = format!(
-        "#[test]\nfn {name}() {{\n    use lockstep::repro::*;\n    #[allow(unused_imports)]\n    \
-         use {module}::*;\n    lockstep::repro::assert_passes::<{spec}>(&[\n"
+        "#[test]\nfn {name}() {{\n    #[allow(unused_imports)]\n    use lockstep::repro::*;\n    \
+         {{\n        #[allow(unused_imports)]\n        use {module}::*;\n        \
+         lockstep::repro::assert_passes::<{spec}>(&[\n"
     );
     for step in steps {
         let line = match step {
             Step::Op(op) => format!("{}.into()", to_rust(op)?),
-            Step::Arm(plan) => format!("Step::Arm({})", to_rust(plan)?),
+            Step::Arm(plan) => format!("lockstep::Step::Arm(lockstep::{})", to_rust(plan)?),
         };
-        let _ = writeln!(text, "        {line},");
+        let _ = writeln!(text, "            {line},");
     }
-    text.push_str("    ]);\n}\n");
+    text.push_str("        ]);\n    }\n}\n");
     Ok(text)
 }
 
@@ -407,7 +409,7 @@ mod tests {
         assert_eq!(rust(&Op::Pair(-1, Some(true))), "Op::Pair(-1, Some(true))");
         assert_eq!(rust(&Op::Name("a\"b".into())), r#"Op::Name("a\"b".into())"#);
         assert_eq!(
-            to_rust(&PanicPlan::Clone { after: 1 }).unwrap(),
+            to_rust(&crate::PanicPlan::Clone { after: 1 }).unwrap(),
             "PanicPlan::Clone { after: 1 }"
         );
     }

@@ -60,6 +60,9 @@ enum Command {
     Triage(commands::triage::Args),
     /// Replay cases natively, with AddressSanitizer, or under Miri.
     Replay(commands::replay::Args),
+    /// Print a case, from any engine, as a self-contained `#[test]` (its ops as Rust) to paste
+    /// into a test file.
+    Repro(commands::repro::Args),
     /// Accept a failure, or a class of failures, for a target: campaigns then let it pass
     /// without stopping, failing or storing it (`corpora/<target>/accepted.toml`).
     Accept(commands::accept::Args),
@@ -113,6 +116,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Shrink(args) => commands::shrink::run(&ctx, args),
         Command::Triage(args) => commands::triage::run(&ctx, args),
         Command::Replay(args) => commands::replay::run(&ctx, args),
+        Command::Repro(args) => commands::repro::run(&ctx, args),
         Command::Accept(args) => commands::accept::run(&ctx, args),
         Command::Corpus(cmd) => commands::corpus::run(&ctx, cmd),
         Command::Sweep(args) => commands::sweep::run(&ctx, args),

@@ -14,6 +14,7 @@ pub mod corpus;
 pub mod fuzz;
 pub mod info;
 pub mod replay;
+pub mod repro;
 pub mod shrink;
 pub mod sweep;
 pub mod triage;
