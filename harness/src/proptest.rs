@@ -90,14 +90,17 @@ pub fn check<S: Spec>(name: &'static str, module: &str) {
         max_shrink_iters: 0,
         ..Config::default()
     };
-    let cases = config.cases;
     let mut runner = TestRunner::new(config);
+    let ran = std::cell::Cell::new(0_u64);
+    let began = std::time::Instant::now();
     let result = runner.run(&vec(ANY, 0..=MAX_LEN), |bytes| {
+        ran.set(ran.get() + 1);
         match runner::run_bytes::<S>(&bytes) {
             Outcome::Pass { .. } => Ok(()),
             Outcome::Fail(failure) => Err(TestCaseError::fail(failure.to_string())),
         }
     });
+    let took = began.elapsed();
     match result {
         Ok(()) => {}
         Err(TestError::Fail(_, bytes)) => {
@@ -106,7 +109,11 @@ pub fn check<S: Spec>(name: &'static str, module: &str) {
                 .as_deref()
                 .and_then(|dir| store(dir, &shrunk.trace).ok())
                 .unwrap_or_else(|| PathBuf::from("(not stored: CARGO_MANIFEST_DIR is not set)"));
-            let found = format!("proptest found a failure in at most {cases} cases");
+            let found = format!(
+                "proptest found a failure at case {} ({:.2} s)",
+                ran.get(),
+                took.as_secs_f64()
+            );
             fail::<S>(&target, krate, &file, &found, &shrunk, Some(name));
         }
         Err(TestError::Abort(why)) => panic!("lockstep: {name}: proptest stopped: {why}"),
