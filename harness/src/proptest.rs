@@ -70,18 +70,13 @@ pub fn check<S: Spec>(name: &'static str, module: &str) {
             Ok(case) => case,
             Err(e) => panic!("{}: {e} (delete the file if it is stale)", file.display()),
         };
-        if let Ok(report) = target.replay(&case) {
-            if !report.passed() {
-                let shrunk = shrink(&target, &case);
-                fail::<S>(
-                    &target,
-                    krate,
-                    &file,
-                    "a stored failure fails again",
-                    &shrunk,
-                    None,
-                );
-            }
+        let report = target
+            .replay(&case)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        if !report.passed() {
+            let shrunk = shrink(&target, &case);
+            let again = "a stored failure fails again";
+            fail::<S>(&target, krate, &file, again, &shrunk, None);
         }
     }
     let config = Config {

@@ -190,6 +190,49 @@ fn missing_nightly_or_miri_says_how_to_install_it() {
     );
 }
 
+/// A directory with a `cargo` that has no `afl` subcommand and runs the real one otherwise.
+fn without_cargo_afl() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let real =
+        String::from_utf8(Command::new("which").arg("cargo").output().unwrap().stdout).unwrap();
+    let script = format!(
+        "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = afl ] && {{ echo \"error: no such command: `afl`\" >&2; exit 101; }}; done\nexec {} \"$@\"\n",
+        real.trim()
+    );
+    let fake = dir.path().join("cargo");
+    std::fs::write(&fake, script).unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+#[test]
+fn a_missing_or_misused_afl_says_what_to_do() {
+    let fake = without_cargo_afl();
+    let error = refused(
+        lockstep(&["fuzz", "raw_buf", "--engine", "afl", "--time", "5s"])
+            .env("PATH", path_with(fake.path()))
+            .output()
+            .unwrap(),
+        "cargo-afl is not installed",
+    );
+    assert!(
+        error.contains("cargo install --locked cargo-afl") && error.contains("afl config --build"),
+        "{error}"
+    );
+    refused(
+        lockstep(&["fuzz", "raw_buf", "--engine", "afl", "--jobs", "2"])
+            .output()
+            .unwrap(),
+        "AFL++ runs one instance",
+    );
+    refused(
+        lockstep(&["fuzz", "raw_buf", "--engine", "honggfuzz"])
+            .output()
+            .unwrap(),
+        "invalid value",
+    );
+}
+
 #[test]
 fn bad_options_are_refused_before_anything_runs() {
     refused(

@@ -496,7 +496,8 @@ fn campaign(
                         (&run, &bar, &tx, &crash_times, &afl_status);
                     fuzzers.spawn(move || {
                         let done = afl::fuzz(run, &side, bar, start, afl_status, crash_times, tx);
-                        if args.stop_on_first {
+                        // With --stop-on-first, or when AFL++ failed, libFuzzer stops too.
+                        if args.stop_on_first || done.is_err() {
                             run.stop.store(true, std::sync::atomic::Ordering::Relaxed);
                         }
                         done
@@ -519,7 +520,7 @@ fn campaign(
                             .lock()
                             .expect("no panic holds the lock")
                             .extend(times);
-                        if args.stop_on_first {
+                        if args.stop_on_first || done.is_err() {
                             stop.store(true, std::sync::atomic::Ordering::Relaxed);
                         }
                         done
@@ -528,6 +529,8 @@ fn campaign(
                 };
                 let afl_done =
                     afl_thread.map_or(Ok(()), |t| t.join().expect("AFL++'s side does not panic"));
+                // What one fuzzer recorded after the other, which reads the records, last looked.
+                in_process(&run, start, &mut seen_records, &tx);
                 libfuzzer_done.and(afl_done)
             })
         })();
