@@ -402,8 +402,6 @@ pub fn fuzz<S: Spec>(name: &'static str, data: &[u8]) {
         if let Some(Handled::Continue) = campaign::handle(name, data, failure) {
             return;
         }
-        // Run again for the report: the failing path is the rare one, and this keeps the
-        // passing path free of any formatting.
         let text = failure_report::<S>(name, data);
         eprintln!("lockstep: {name}: {text}");
         std::process::abort();

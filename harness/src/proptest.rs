@@ -75,8 +75,8 @@ pub fn check<S: Spec>(name: &'static str, module: &str) {
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         if !report.passed() {
             let shrunk = shrink(&target, &case);
-            let again = "a stored failure fails again";
-            fail::<S>(&target, krate, &file, again, &shrunk, None);
+            let from = format!("kept in {}", file.display());
+            fail::<S>(&target, krate, "a kept failure fails again", &shrunk, &from);
         }
     }
     let config = Config {
@@ -100,16 +100,22 @@ pub fn check<S: Spec>(name: &'static str, module: &str) {
         Ok(()) => {}
         Err(TestError::Fail(_, bytes)) => {
             let shrunk = shrink(&target, &Case::Bytes(bytes));
-            let file = dir
-                .as_deref()
-                .and_then(|dir| store(dir, &shrunk.trace).ok())
-                .unwrap_or_else(|| PathBuf::from("(not stored: CARGO_MANIFEST_DIR is not set)"));
+            let kept = match dir.as_deref().map(|dir| store(dir, &shrunk.trace)) {
+                Some(Ok(file)) => format!(
+                    "kept as {} (every run of this test replays it first; `lockstep triage \
+                     {name} FILE` takes it into the regression corpus)",
+                    file.display()
+                ),
+                Some(Err(e)) => format!("not kept: {e}"),
+                None => "not kept: neither CARGO_MANIFEST_DIR nor LOCKSTEP_PROPTEST_DIR is set"
+                    .to_owned(),
+            };
             let found = format!(
                 "proptest found a failure at case {} ({:.2} s)",
                 ran.get(),
                 took.as_secs_f64()
             );
-            fail::<S>(&target, krate, &file, &found, &shrunk, Some(name));
+            fail::<S>(&target, krate, &found, &shrunk, &kept);
         }
         Err(TestError::Abort(why)) => panic!("lockstep: {name}: proptest stopped: {why}"),
     }
@@ -149,10 +155,9 @@ fn shrink(target: &Target, case: &Case) -> ShrinkReport {
 fn fail<S: Spec>(
     target: &Target,
     krate: Option<&str>,
-    file: &Path,
     found: &str,
     shrunk: &ShrinkReport,
-    stored_as: Option<&str>,
+    kept: &str,
 ) -> ! {
     let name = target.name();
     let case = Case::Trace(shrunk.trace.clone());
@@ -166,16 +171,8 @@ fn fail<S: Spec>(
         krate,
     )
     .unwrap_or_else(|e| format!("(no test: {e})"));
-    let stored = match stored_as {
-        Some(target) => format!(
-            "stored as {} (every run of this test replays it first; `lockstep triage {target} \
-             FILE` takes it into the regression corpus)",
-            file.display()
-        ),
-        None => format!("from {}", file.display()),
-    };
     panic!(
-        "lockstep: {name}: {found}: {}\nshrunk from {} ops to {}; {stored}\n{report}\n\n\
+        "lockstep: {name}: {found}: {}\nshrunk from {} ops to {}; {kept}\n{report}\n\n\
          A test that reproduces it:\n\n{test}",
         shrunk.signature, shrunk.ops_before, shrunk.ops_after
     );
