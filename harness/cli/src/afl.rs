@@ -19,11 +19,7 @@ const INSTALL: &str = "install it with `cargo install --locked cargo-afl` and `c
 
 /// Fails with the fix when cargo-afl is missing.
 pub fn check_cargo_afl() -> Result<()> {
-    let ok = Command::new("cargo")
-        .args(["afl", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
+    if !crate::builds::has_cargo_subcommand("afl") {
         bail!("cargo-afl is not installed: {INSTALL}");
     }
     Ok(())

@@ -246,13 +246,17 @@ pub fn check_nightly(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Whether `cargo NAME --version` runs: the cargo subcommand is installed.
+pub fn has_cargo_subcommand(name: &str) -> bool {
+    Command::new("cargo")
+        .args([name, "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 /// Fails with the fix when cargo-fuzz is missing.
 pub fn check_cargo_fuzz() -> Result<()> {
-    let ok = Command::new("cargo")
-        .args(["fuzz", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
+    if !has_cargo_subcommand("fuzz") {
         bail!(
             "cargo-fuzz is not installed: `cargo install --locked cargo-fuzz` (or run scripts/setup)"
         );

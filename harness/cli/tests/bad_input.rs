@@ -141,19 +141,24 @@ fn a_shrink_never_overwrites_an_existing_file() {
     assert_eq!(std::fs::read(&out).unwrap(), b"precious");
 }
 
-/// A directory with a `cargo` that fails for `+nightly` and runs the real one otherwise.
-fn without_nightly() -> tempfile::TempDir {
+/// A directory with a `cargo` that runs the shell `line` first (to refuse some invocations),
+/// then the real one.
+fn fake_cargo(line: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let real =
         String::from_utf8(Command::new("which").arg("cargo").output().unwrap().stdout).unwrap();
-    let script = format!(
-        "#!/bin/sh\nif [ \"$1\" = +nightly ]; then echo \"error: toolchain 'nightly' is not installed\" >&2; exit 1; fi\nexec {} \"$@\"\n",
-        real.trim()
-    );
+    let script = format!("#!/bin/sh\n{line}\nexec {} \"$@\"\n", real.trim());
     let fake = dir.path().join("cargo");
     std::fs::write(&fake, script).unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
     dir
+}
+
+/// A `cargo` that fails for `+nightly` and runs the real one otherwise.
+fn without_nightly() -> tempfile::TempDir {
+    fake_cargo(
+        "if [ \"$1\" = +nightly ]; then echo \"error: toolchain 'nightly' is not installed\" >&2; exit 1; fi",
+    )
 }
 
 fn path_with(dir: &Path) -> String {
@@ -190,19 +195,11 @@ fn missing_nightly_or_miri_says_how_to_install_it() {
     );
 }
 
-/// A directory with a `cargo` that has no `afl` subcommand and runs the real one otherwise.
+/// A `cargo` that has no `afl` subcommand and runs the real one otherwise.
 fn without_cargo_afl() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let real =
-        String::from_utf8(Command::new("which").arg("cargo").output().unwrap().stdout).unwrap();
-    let script = format!(
-        "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = afl ] && {{ echo \"error: no such command: `afl`\" >&2; exit 101; }}; done\nexec {} \"$@\"\n",
-        real.trim()
-    );
-    let fake = dir.path().join("cargo");
-    std::fs::write(&fake, script).unwrap();
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-    dir
+    fake_cargo(
+        "for a in \"$@\"; do [ \"$a\" = afl ] && { echo \"error: no such command: `afl`\" >&2; exit 101; }; done",
+    )
 }
 
 #[test]

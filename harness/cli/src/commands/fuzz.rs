@@ -870,17 +870,7 @@ fn fuzz_loop(
                 status,
                 &run.afl_status.lock().expect("no panic holds the lock"),
             );
-            show(bar, &shown, run.announcer.count(), start, budget);
-            if bar.is_hidden()
-                && !run.announcer.json
-                && last_plain.elapsed() >= Duration::from_secs(30)
-            {
-                eprintln!(
-                    "{}",
-                    plain_progress(run.target, &shown, run.announcer.count(), start, budget)
-                );
-                last_plain = Instant::now();
-            }
+            progress(&run, bar, &shown, start, &mut last_plain);
             if let Some(exit) = ended {
                 break exit;
             }
@@ -1413,6 +1403,25 @@ fn progress_bar(target: &str, budget: Duration) -> ProgressBar {
     );
     bar.set_prefix(target.to_owned());
     bar
+}
+
+/// Shows `status` on the progress bar or, without one, as a plain line every 30 seconds.
+fn progress(
+    run: &FuzzRun<'_>,
+    bar: &ProgressBar,
+    status: &Status,
+    start: Instant,
+    last_plain: &mut Instant,
+) {
+    let failures = run.announcer.count();
+    show(bar, status, failures, start, run.args.time);
+    if bar.is_hidden() && !run.announcer.json && last_plain.elapsed() >= Duration::from_secs(30) {
+        eprintln!(
+            "{}",
+            plain_progress(run.target, status, failures, start, run.args.time)
+        );
+        *last_plain = Instant::now();
+    }
 }
 
 fn show(bar: &ProgressBar, status: &Status, failures: usize, start: Instant, budget: Duration) {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use super::{FuzzRun, Queued, crash_input, now_ms, show};
+use super::{FuzzRun, Queued, crash_input, now_ms};
 use crate::engines::{self, Engine, Finding};
 use crate::libfuzzer::{Collector, Naming, Status};
 use crate::pipeline::Input;
@@ -260,23 +260,7 @@ pub(super) fn fuzz(
         if afl.alone {
             found_any |= super::in_process(run, start, &mut seen_records, tx);
             let status = status.lock().expect("no panic holds the lock").clone();
-            show(bar, &status, run.announcer.count(), start, run.args.time);
-            if bar.is_hidden()
-                && !run.announcer.json
-                && last_plain.elapsed() >= Duration::from_secs(30)
-            {
-                eprintln!(
-                    "{}",
-                    super::plain_progress(
-                        run.target,
-                        &status,
-                        run.announcer.count(),
-                        start,
-                        run.args.time
-                    )
-                );
-                last_plain = Instant::now();
-            }
+            super::progress(run, bar, &status, start, &mut last_plain);
         }
         if let Some(exit) = exited {
             break exit;
