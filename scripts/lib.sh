@@ -16,3 +16,8 @@ timed() {
   "$@"
   say "$label: ok in $((SECONDS - start)) s"
 }
+
+# The RUSTFLAGS of OSS-Fuzz's AddressSanitizer build of Rust (its image's `compile` sets them;
+# cargo-fuzz adds its own after them). `lockstep fuzz` builds its targets with the same flags
+# (harness/cli/src/builds.rs), so the scripts that build fuzz targets share its build.
+OSS_FUZZ_RUSTFLAGS="--cfg fuzzing -Zsanitizer=address -Cdebuginfo=1 -Cforce-frame-pointers"

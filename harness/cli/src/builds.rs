@@ -153,6 +153,14 @@ impl<'p> Builds<'p> {
         cmd.args(["fuzz", "build", target])
             .arg("--fuzz-dir")
             .arg(&self.project.fuzz_dir);
+        // The flags OSS-Fuzz's Rust image builds with (cargo-fuzz adds its own after them), so
+        // a testcase from OSS-Fuzz runs here in the binary it crashed there, and the OSS-Fuzz
+        // emulation (scripts/oss-fuzz-check) finds its build done. The user's RUSTFLAGS last.
+        let user = std::env::var("RUSTFLAGS").unwrap_or_default();
+        cmd.env(
+            "RUSTFLAGS",
+            format!("{OSS_FUZZ_RUSTFLAGS} {user}").trim_end(),
+        );
         features(&mut cmd, &self.replay_features());
         cmd
     }
@@ -205,6 +213,11 @@ impl<'p> Builds<'p> {
         cmd
     }
 }
+
+/// What OSS-Fuzz's `compile` sets RUSTFLAGS to for an AddressSanitizer build of Rust
+/// (infra/base-images/base-builder/compile); `scripts/oss-fuzz-check` sets the same.
+const OSS_FUZZ_RUSTFLAGS: &str =
+    "--cfg fuzzing -Zsanitizer=address -Cdebuginfo=1 -Cforce-frame-pointers";
 
 fn features(cmd: &mut Command, features: &[String]) {
     if !features.is_empty() {
