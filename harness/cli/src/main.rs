@@ -58,6 +58,9 @@ enum Command {
     /// Replay cases natively, with AddressSanitizer and under Miri (both aliasing models);
     /// classify them and group them by signature.
     Triage(commands::triage::Args),
+    /// Bring testcases found by OSS-Fuzz or ClusterFuzzLite into the corpus: each is mapped to
+    /// its target, shrunk, triaged and stored like a campaign's finding (known ones refused).
+    Import(commands::import::Args),
     /// Replay cases natively, with AddressSanitizer, or under Miri.
     Replay(commands::replay::Args),
     /// Print a case, from any engine, as a self-contained `#[test]` (its ops as Rust) to paste
@@ -115,6 +118,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Fuzz(args) => commands::fuzz::run(&ctx, args),
         Command::Shrink(args) => commands::shrink::run(&ctx, args),
         Command::Triage(args) => commands::triage::run(&ctx, args),
+        Command::Import(args) => commands::import::run(&ctx, args),
         Command::Replay(args) => commands::replay::run(&ctx, args),
         Command::Repro(args) => commands::repro::run(&ctx, args),
         Command::Accept(args) => commands::accept::run(&ctx, args),

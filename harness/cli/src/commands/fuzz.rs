@@ -44,9 +44,10 @@ pub struct Args {
     /// Time budget per target: 90s, 3m, 1h30m.
     #[arg(long, value_parser = libfuzzer::parse_duration, default_value = "1m", value_name = "DURATION")]
     time: Duration,
-    /// Fuzzing processes per target (libFuzzer's fork mode).
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    jobs: usize,
+    /// Fuzzing processes per target (libFuzzer's fork mode with N > 1): a number, or `auto`
+    /// for one per core, less the core Miri beside the campaign takes.
+    #[arg(long, default_value = "1", value_parser = parse_jobs, value_name = "N|auto")]
+    jobs: Jobs,
     /// Stop at the first new failure (of a severity --fail-on names) instead of going on to
     /// find every distinct one.
     #[arg(long)]
@@ -90,6 +91,39 @@ pub struct Args {
     fuzzers: Vec<Fuzzer>,
     #[command(flatten)]
     engines: EngineArgs,
+}
+
+/// How many fuzzing processes a campaign runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Jobs {
+    /// One per core.
+    Auto,
+    /// This many.
+    N(usize),
+}
+
+impl Jobs {
+    /// The number of processes: for `auto`, the cores less the one Miri beside takes.
+    fn count(self, miri_beside: bool) -> usize {
+        match self {
+            Jobs::N(n) => n,
+            Jobs::Auto => {
+                let cores = std::thread::available_parallelism().map_or(1, usize::from);
+                cores.saturating_sub(usize::from(miri_beside)).max(1)
+            }
+        }
+    }
+}
+
+fn parse_jobs(arg: &str) -> Result<Jobs, String> {
+    if arg == "auto" {
+        return Ok(Jobs::Auto);
+    }
+    match arg.parse::<usize>() {
+        Ok(0) => Err("--jobs must be at least 1 (or auto, for one per core)".to_owned()),
+        Ok(n) => Ok(Jobs::N(n)),
+        Err(_) => Err(format!("`{arg}` is not a number of jobs, or auto")),
+    }
 }
 
 /// A coverage-guided fuzzer a campaign runs.
@@ -170,16 +204,15 @@ impl Campaign {
 }
 
 /// Runs `lockstep fuzz`.
-pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
+pub fn run(ctx: &Ctx, mut args: Args) -> Result<ExitCode> {
     let project = &ctx.project;
     let builds = Builds::new(project);
-    if args.jobs == 0 {
-        bail!("--jobs must be at least 1");
-    }
+    args.jobs = Jobs::N(args.jobs.count(!args.no_miri));
     if args.fuzzers.contains(&Fuzzer::Afl) {
-        if args.jobs > 1 {
+        if args.jobs != Jobs::N(1) {
             bail!(
-                "--jobs N runs libFuzzer's fork mode, and AFL++ runs one instance: drop --jobs                  with --engine afl"
+                "--jobs N runs libFuzzer's fork mode, and AFL++ runs one instance: drop --jobs \
+                 with --engine afl"
             );
         }
         crate::afl::afl_fuzz(&project.root)?;
@@ -803,8 +836,9 @@ fn fuzz_loop(
         // jobs restart every few seconds on a sample of the corpus), so a single process runs
         // and the next one starts when it ends; unless crashes come so often that loading the
         // whole corpus at each restart costs more.
-        let fork = if run.args.jobs > 1 || crashes_often(&crash_lives) {
-            run.args.jobs
+        let jobs = run.args.jobs.count(false);
+        let fork = if jobs > 1 || crashes_often(&crash_lives) {
+            jobs
         } else {
             0
         };
@@ -1166,7 +1200,7 @@ fn processed_line(target: &str, case: &Path, result: &Result<Processed, String>)
 }
 
 /// What became of a processed failure in the corpus.
-fn corpus_cell(p: &Processed) -> String {
+pub fn corpus_cell(p: &Processed) -> String {
     if let Some(name) = &p.regression {
         return format!("REGRESSION of {name}");
     }

@@ -12,6 +12,7 @@ use crate::project::Project;
 pub mod accept;
 pub mod corpus;
 pub mod fuzz;
+pub mod import;
 pub mod info;
 pub mod replay;
 pub mod repro;
