@@ -8,12 +8,13 @@ say() { printf '%s==> %s%s\n' "$bold" "$*" "$reset"; }
 # die MESSAGE: one-line error with the fix, non-zero exit.
 die() { printf '%serror:%s %s\n' "$red" "$reset" "$*" >&2; exit 1; }
 
-# timed LABEL COMMAND...: run a step, announce it, report how long it took.
+# timed LABEL COMMAND...: run a step, announce it, report how long it took; a failing step
+# returns its status (also where `set -e` does not apply, as in an `if` condition).
 timed() {
   local label=$1 start=$SECONDS
   shift
   say "$label"
-  "$@"
+  "$@" || return
   say "$label: ok in $((SECONDS - start)) s"
 }
 

@@ -70,10 +70,10 @@ fn imports_store_new_crashes_and_refuse_known_ones() {
     );
     assert!(stored(corpora.path()).is_empty());
 
-    // ClusterFuzzLite's crash artifact: `cifuzz-crashes-<target>/<sanitizer>/crash-<sha1>`
+    // ClusterFuzzLite's crash artifact: `crashes-<target>/<sanitizer>/crash-<sha1>`
     // with its stack trace beside it, which is no testcase.
     let artifacts = tempfile::tempdir().unwrap();
-    let dir = artifacts.path().join("cifuzz-crashes-raw_buf/address");
+    let dir = artifacts.path().join("crashes-raw_buf/address");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("crash-4f1e0c3b"), &bytes).unwrap();
     std::fs::write(dir.join("crash-4f1e0c3b.summary"), "==1==ERROR: ...\n").unwrap();

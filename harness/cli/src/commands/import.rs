@@ -1,7 +1,7 @@
 //! `lockstep import`: testcases found by OSS-Fuzz or ClusterFuzzLite, brought into the corpus.
 //! Each file is mapped to its target by what those services name it (OSS-Fuzz's
 //! `clusterfuzz-testcase[-minimized]-<target>-<id>`, ClusterFuzzLite's `<target>/<sanitizer>/`
-//! artifact folders and `cifuzz-crashes-<target>` downloads), copied under `fuzz/imported/`, and
+//! artifact folders and `crashes-<target>` artifacts), copied under `fuzz/imported/`, and
 //! then shrunk, triaged and stored by the pipeline a campaign's findings go through: a failure
 //! the corpus holds is refused as known, one stored as fixed that fails again is a regression.
 
@@ -45,9 +45,7 @@ struct Imported {
     file: PathBuf,
     /// Its target.
     target: String,
-    /// Its copy under fuzz/imported/, which the pipeline works on.
-    copy: PathBuf,
-    /// What the pipeline made of it.
+    /// What the pipeline made of it (its `case` is the copy under fuzz/imported/).
     processed: Option<Processed>,
     /// Why it could not be processed.
     error: Option<String>,
@@ -123,12 +121,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
                 &mut earlier,
                 &dir,
                 file,
-            );
+            )
+            .map_err(|e| format!("{e:#}"));
             spinner.finish_and_clear();
-            let (copy, result) = match result {
-                Ok((copy, p)) => (copy, Ok(p)),
-                Err((copy, e)) => (copy, Err(format!("{e:#}"))),
-            };
             if !ctx.json {
                 eprintln!("{}", line(target, file, &result));
             }
@@ -139,7 +134,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
             imported.push(Imported {
                 file: file.clone(),
                 target: target.clone(),
-                copy,
                 processed,
                 error,
             });
@@ -167,7 +161,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     })))
 }
 
-/// Copies `file` under `dir` and sends it through the pipeline; the copy is returned either way.
+/// Copies `file` under `dir` and sends the copy through the pipeline.
 fn import_one(
     project: &crate::project::Project,
     builds: &Builds<'_>,
@@ -176,29 +170,25 @@ fn import_one(
     earlier: &mut Vec<Processed>,
     dir: &Path,
     file: &Path,
-) -> std::result::Result<(PathBuf, Processed), (PathBuf, anyhow::Error)> {
-    let bytes = match lockstep::case::read(file) {
-        Ok(lockstep::case::Case::Bytes(bytes)) => bytes,
-        Ok(lockstep::case::Case::Trace(text)) => text.into_bytes(),
-        Err(e) => return Err((PathBuf::new(), e.into())),
+) -> Result<Processed> {
+    let bytes = match lockstep::case::read(file)? {
+        lockstep::case::Case::Bytes(bytes) => bytes,
+        lockstep::case::Case::Trace(text) => text.into_bytes(),
     };
     let copy = dir.join(copy_name(file, &bytes));
-    let fail = |e: anyhow::Error| (copy.clone(), e);
     // Imported again: processed again (the corpus may have changed since), from a fresh copy.
     for suffix in [".processed.json", ".shrunk.trace"] {
         let _ = std::fs::remove_file(pipeline::sibling(&copy, suffix));
     }
-    std::fs::write(&copy, &bytes)
-        .with_context(|| format!("writing {}", copy.display()))
-        .map_err(fail)?;
+    std::fs::write(&copy, &bytes).with_context(|| format!("writing {}", copy.display()))?;
     let input = Input::File {
         case: copy.clone(),
         // ClusterFuzz fuzzes with AddressSanitizer; the native replay names what it sees alone.
         quick: vec![Engine::Asan, Engine::Native],
     };
-    let p = pipeline::process(project, builds, settings, index, &input, earlier).map_err(fail)?;
-    pipeline::mark_processed(&copy, &p).map_err(fail)?;
-    Ok((copy, p))
+    let p = pipeline::process(project, builds, settings, index, &input, earlier)?;
+    pipeline::mark_processed(&copy, &p)?;
+    Ok(p)
 }
 
 /// A name for the copy of `file`: its own name, kept to safe characters, after a hash of its
@@ -298,7 +288,7 @@ fn target_of(root: &Path, file: &Path, targets: &[String]) -> Option<String> {
             _ => None,
         })
         .collect();
-    // The folder given counts too: `lockstep import cifuzz-crashes-raw_buf/`.
+    // The folder given counts too: `lockstep import crashes-raw_buf/`.
     if let Some(last) = root.file_name() {
         folders.insert(0, last.to_string_lossy().into_owned());
     }
@@ -386,7 +376,7 @@ mod tests {
             Some("arena_graph")
         );
         assert_eq!(of("crashes-raw_buf/crash-1").as_deref(), Some("raw_buf"));
-        let folder = Path::new("/dl/cifuzz-crashes-intrusive_list");
+        let folder = Path::new("/dl/crashes-intrusive_list");
         assert_eq!(
             target_of(folder, &folder.join("address/crash-1"), &t).as_deref(),
             Some("intrusive_list")
