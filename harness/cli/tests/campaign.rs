@@ -113,6 +113,27 @@ fn campaigns_keep_going_know_the_corpus_and_lose_nothing() {
         "{}",
         report(&output)
     );
+
+    // The campaign recorded its progress: a header, then samples, the last one marked.
+    let history = campaigns[0]["history"].as_str().unwrap();
+    let text = std::fs::read_to_string(history).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["target"], "raw_buf", "{text}");
+    assert_eq!(lines[0]["seeded_bug"], BUG, "{text}");
+    let last = lines.last().unwrap();
+    assert_eq!(last["last"], true, "{text}");
+    assert_eq!(last["failures"], 1, "{text}");
+    assert!(last["execs"].as_u64().unwrap() > 0, "{text}");
+    assert!(
+        lines[1..]
+            .windows(2)
+            .all(|w| w[0]["t"].as_f64() <= w[1]["t"].as_f64()),
+        "{text}"
+    );
+    let _ = std::fs::remove_file(history);
 }
 
 /// Aliasing violations never crash natively, so no fuzzer sees them: Miri replays the corpus

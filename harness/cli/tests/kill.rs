@@ -1,6 +1,6 @@
 //! Killing `lockstep fuzz` with SIGKILL right after a crash is found loses no crash file: the
 //! file is in `fuzz/findings/` already, or the next campaign recovers it from where libFuzzer
-//! wrote it.
+//! wrote it. Nor does it lose the campaign's history: whole lines up to the kill.
 
 mod common;
 
@@ -40,7 +40,9 @@ fn fuzz(time: &str) -> Command {
 fn sigkill_right_after_a_crash_loses_no_crash_file() {
     let artifacts = workspace().join("fuzz/artifacts/raw_buf/seeded-raw_buf-drain-overread");
     let findings = workspace().join("fuzz/findings/raw_buf/seeded-raw_buf-drain-overread");
+    let history = workspace().join("fuzz/history/raw_buf/seeded-raw_buf-drain-overread");
     let (artifacts_before, findings_before) = (names(&artifacts), names(&findings));
+    let history_before = names(&history);
 
     let mut campaign = fuzz("5m")
         .stdout(Stdio::null())
@@ -71,6 +73,22 @@ fn sigkill_right_after_a_crash_loses_no_crash_file() {
     let written =
         std::fs::read(artifacts.join(&crash)).expect("libFuzzer's crash file is still there");
     assert!(!written.is_empty());
+    let killed: Vec<String> = names(&history)
+        .difference(&history_before)
+        .cloned()
+        .collect();
+    assert_eq!(
+        killed.len(),
+        1,
+        "one history file for the killed campaign: {killed:?}"
+    );
+    let text = std::fs::read_to_string(history.join(&killed[0])).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}\n{text}")))
+        .collect();
+    assert_eq!(lines[0]["target"], "raw_buf", "{text}");
+    assert!(lines.iter().all(|l| l.get("last").is_none()), "{text}");
 
     // The next campaign copies anything the killed one had not.
     let next = fuzz("2s").output().unwrap();
@@ -86,5 +104,8 @@ fn sigkill_right_after_a_crash_loses_no_crash_file() {
     }
     for name in names(&artifacts).difference(&artifacts_before) {
         let _ = std::fs::remove_file(artifacts.join(name));
+    }
+    for name in names(&history).difference(&history_before) {
+        let _ = std::fs::remove_file(history.join(name));
     }
 }

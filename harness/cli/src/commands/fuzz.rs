@@ -32,6 +32,7 @@ use crate::project::Project;
 use crate::triage;
 
 mod afl;
+mod history;
 
 /// Run fuzzing campaigns.
 #[derive(Debug, clap::Args)]
@@ -176,6 +177,8 @@ struct Campaign {
     failures: Vec<Distinct>,
     /// What Miri did beside the campaign (`None` with --no-miri).
     miri: Option<MiriStats>,
+    /// The file the campaign recorded its progress in.
+    history: PathBuf,
 }
 
 impl Campaign {
@@ -435,6 +438,17 @@ fn campaign(
         found_by: "lockstep fuzz",
         accepted: &accepted,
     };
+    let history = history::History::create(
+        &project.campaign_dir("history", target, seeded),
+        &history::Header {
+            target,
+            seeded_bug: seeded,
+            fuzzers: &args.fuzzers,
+            jobs: args.jobs.count(false),
+            budget_secs: args.time.as_secs(),
+            started_ms: now_ms(),
+        },
+    )?;
     let bar = progress_bar(target, args.time);
     let mut status = Status::default();
     let stop = std::sync::atomic::AtomicBool::new(false);
@@ -511,6 +525,7 @@ fn campaign(
                 announcer: &announcer,
                 stop: &stop,
                 afl_status: &afl_status,
+                history: &history,
             };
             std::thread::scope(|fuzzers| {
                 let afl_side = afl_bin
@@ -590,6 +605,9 @@ fn campaign(
     let elapsed = fuzzed.unwrap_or(wall);
     let hits = found::read_hits(&found_dir);
     let failures = distinct(results, &hits, &crash_times, start_ms, &accepted);
+    if let Err(e) = history.last(elapsed, &status, failures.len()) {
+        eprintln!("{target}: the campaign's last sample was not recorded: {e:#}");
+    }
     if !ctx.json {
         eprintln!(
             "{}",
@@ -615,6 +633,7 @@ fn campaign(
         recovered: recovered_count,
         failures,
         miri,
+        history: history.path().to_path_buf(),
     })
 }
 
@@ -803,6 +822,8 @@ struct FuzzRun<'a> {
     stop: &'a std::sync::atomic::AtomicBool,
     /// AFL++'s latest status, when it runs beside libFuzzer (the default when it does not).
     afl_status: &'a std::sync::Mutex<Status>,
+    /// Where the campaign records its progress.
+    history: &'a history::History,
 }
 
 /// Runs libFuzzer until the time is up (or, with --stop-on-first, until the first new failure),
@@ -1448,6 +1469,7 @@ fn progress(
     last_plain: &mut Instant,
 ) {
     let failures = run.announcer.count();
+    run.history.sample(start.elapsed(), status, failures);
     show(bar, status, failures, start, run.args.time);
     if bar.is_hidden() && !run.announcer.json && last_plain.elapsed() >= Duration::from_secs(30) {
         eprintln!(
