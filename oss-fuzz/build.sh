@@ -21,7 +21,8 @@ for file in fuzz/fuzz_targets/*.rs; do
   targets+=("$(basename "$file" .rs)")
 done
 
-# One cargo invocation per target, as cargo-fuzz builds one binary at a time.
+# One cargo-fuzz invocation per target, as `lockstep fuzz` builds them: with the image's RUSTFLAGS
+# (which `lockstep fuzz` uses too) the two share every unit of the build.
 for target in "${targets[@]}"; do
   cargo fuzz build -O --debug-assertions "${features[@]}" "$target"
 done

@@ -76,7 +76,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     }
     // Every file's target first, so a file no target is found for stops the import before
     // anything is stored.
-    let mut by_target: BTreeMap<String, Vec<(PathBuf, PathBuf)>> = BTreeMap::new();
+    let mut by_target: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     for (root, file) in files {
         let target = target_of(&root, &file, &project.targets)
             .or_else(|| args.target.clone())
@@ -88,7 +88,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
                     project.targets.join(", ")
                 )
             })?;
-        by_target.entry(target).or_default().push((root, file));
+        by_target.entry(target).or_default().push(file);
     }
 
     let builds = Builds::new(project);
@@ -111,7 +111,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let mut index = CorpusIndex::load(project, &builds, &settings)?;
         let mut earlier = Vec::new();
-        for (_, file) in files {
+        for file in files {
             let spinner = ui::spinner(format!("importing {}", file.display()));
             let result = import_one(
                 project,
