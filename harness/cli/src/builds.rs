@@ -276,3 +276,23 @@ pub fn check_cargo_fuzz() -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// The scripts build fuzz targets with the flags `lockstep fuzz` uses, so they share its
+    /// build: scripts/lib.sh must say the same.
+    #[test]
+    fn the_scripts_build_with_the_same_flags() {
+        let lib = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/lib.sh"),
+        )
+        .unwrap();
+        assert!(
+            lib.contains(&format!(
+                "OSS_FUZZ_RUSTFLAGS=\"{}\"",
+                super::OSS_FUZZ_RUSTFLAGS
+            )),
+            "scripts/lib.sh's OSS_FUZZ_RUSTFLAGS differs from builds.rs's"
+        );
+    }
+}

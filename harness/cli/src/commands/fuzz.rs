@@ -623,7 +623,7 @@ fn campaign(
         seconds: elapsed.as_secs_f64(),
         wall_seconds: wall.as_secs_f64(),
         execs: status.execs,
-        exec_per_sec: (status.execs as f64 / elapsed.as_secs_f64().max(0.001)) as u64,
+        exec_per_sec: per_second(status.execs, elapsed),
         coverage: status.cov,
         corpus: status.corpus,
         first_failure_secs: failures
@@ -1507,6 +1507,11 @@ fn plain_progress(
         status.cov,
         status.corpus
     )
+}
+
+/// `execs` over `elapsed`, in executions per second.
+fn per_second(execs: u64, elapsed: Duration) -> u64 {
+    (execs as f64 / elapsed.as_secs_f64().max(0.001)) as u64
 }
 
 /// Executions per second since `start`: what libFuzzer reports is its current process's rate,

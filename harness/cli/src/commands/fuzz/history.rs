@@ -63,17 +63,16 @@ impl History {
     pub fn create(dir: &Path, header: &Header<'_>) -> Result<History> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let path = dir.join(format!("campaign-{}.jsonl", header.started_ms));
-        let file = std::fs::OpenOptions::new()
+        let mut file = std::fs::OpenOptions::new()
             .create_new(true)
             .append(true)
             .open(&path)
             .with_context(|| format!("creating {}", path.display()))?;
-        let history = History {
+        append(&path, &mut file, header)?;
+        Ok(History {
             path,
             file: Mutex::new((file, None)),
-        };
-        history.append(&serde_json::to_string(header)?)?;
-        Ok(history)
+        })
     }
 
     /// The file.
@@ -84,45 +83,44 @@ impl History {
     /// Records `status` at `elapsed` into fuzzing, unless a sample was written less than a
     /// second ago. A failure to write loses this sample, never the campaign.
     pub fn sample(&self, elapsed: Duration, status: &Status, failures: usize) {
-        let due = {
-            let mut guard = self.file.lock().expect("no panic holds the lock");
-            let due = guard.1.is_none_or(|at| at.elapsed() >= EVERY);
-            if due {
-                guard.1 = Some(Instant::now());
-            }
-            due
-        };
-        if due {
-            let _ = self.write(elapsed, status, failures, false);
+        let mut guard = self.file.lock().expect("no panic holds the lock");
+        if guard.1.is_none_or(|at| at.elapsed() >= EVERY) {
+            guard.1 = Some(Instant::now());
+            let _ = append(
+                &self.path,
+                &mut guard.0,
+                &sample(elapsed, status, failures, false),
+            );
         }
     }
 
     /// Records the campaign's last sample.
     pub fn last(&self, elapsed: Duration, status: &Status, failures: usize) -> Result<()> {
-        self.write(elapsed, status, failures, true)
-    }
-
-    fn write(&self, elapsed: Duration, status: &Status, failures: usize, last: bool) -> Result<()> {
-        let t = elapsed.as_secs_f64();
-        let sample = Sample {
-            t: (t * 10.0).round() / 10.0,
-            execs: status.execs,
-            exec_per_sec: (status.execs as f64 / t.max(0.001)) as u64,
-            coverage: status.cov,
-            corpus: status.corpus,
-            failures,
-            last,
-        };
-        self.append(&serde_json::to_string(&sample)?)
-    }
-
-    /// Appends one line in one write, so a killed campaign leaves whole lines.
-    fn append(&self, line: &str) -> Result<()> {
         let mut guard = self.file.lock().expect("no panic holds the lock");
-        guard
-            .0
-            .write_all(format!("{line}\n").as_bytes())
-            .with_context(|| format!("writing {}", self.path.display()))
+        append(
+            &self.path,
+            &mut guard.0,
+            &sample(elapsed, status, failures, true),
+        )
+    }
+}
+
+/// Appends `line` to `file` (at `path`) in one write, so a killed campaign leaves whole lines.
+fn append(path: &Path, file: &mut std::fs::File, line: &impl Serialize) -> Result<()> {
+    let line = format!("{}\n", serde_json::to_string(line)?);
+    file.write_all(line.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+fn sample(elapsed: Duration, status: &Status, failures: usize, last: bool) -> Sample {
+    Sample {
+        t: (elapsed.as_secs_f64() * 10.0).round() / 10.0,
+        execs: status.execs,
+        exec_per_sec: super::per_second(status.execs, elapsed),
+        coverage: status.cov,
+        corpus: status.corpus,
+        failures,
+        last,
     }
 }
 
