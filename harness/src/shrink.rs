@@ -9,6 +9,8 @@
 //!
 //! 1. Delete chunks: chunk sizes halve from half the ops down to one op; at each size the
 //!    chunks are tried from the last to the first (later ops tend to depend on earlier ones).
+//!    Then runs of two and three adjacent ops at every offset, not only at multiples of their
+//!    size: ops that cancel out (`Swap`, `Swap`) fail only when deleted together.
 //! 2. Simplify each remaining op: every number towards zero (0, then halving, then minus one),
 //!    every list shorter, `true` to `false`, `Some(..)` to `None`.
 //! 3. Repeat both until a round changes nothing, or the budget of predicate calls runs out.
@@ -118,6 +120,19 @@ impl Shrinker {
                 break;
             }
             size = size.div_ceil(2);
+        }
+        for size in [2, 3] {
+            let mut end = self.best.len();
+            while end >= size && !self.exhausted() {
+                let mut candidate = self.best.clone();
+                candidate.drain(end - size..end);
+                // A kept deletion brings new ops under the same window; a rejected one moves it.
+                if self.try_candidate(candidate, still_fails) {
+                    end = end.min(self.best.len());
+                } else {
+                    end -= 1;
+                }
+            }
         }
     }
 
@@ -381,6 +396,21 @@ mod tests {
         let shrunk = shrink(case, needs_big_push_then_pop, Budget::default());
         assert_eq!(shrunk.lines, lines("Push(10)\nPop"));
         assert!(!shrunk.exhausted);
+    }
+
+    #[test]
+    fn deletes_ops_that_cancel_out_wherever_they_stand() {
+        // Two `Swap`s in a row change nothing; one alone hides the `Push`.
+        let balanced = |ops: &[String]| {
+            ops.iter().filter(|l| *l == "Swap").count() % 2 == 0 && needs_big_push_then_pop(ops)
+        };
+        for case in [
+            "Push(10)\nSwap\nSwap\nPop",
+            "Clear\nPush(10)\nSwap\nSwap\nSwap\nSwap\nPop",
+        ] {
+            let shrunk = shrink(lines(case), balanced, Budget::default());
+            assert_eq!(shrunk.lines, lines("Push(10)\nPop"), "from {case:?}");
+        }
     }
 
     #[test]
