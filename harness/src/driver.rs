@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::campaign::{self, Handled};
 use crate::case::{self, Case};
+use crate::op_coverage::{self, OpCoverage};
 use crate::runner::{self, FailureKind, Outcome, Phase};
 use crate::shrink::{self, Budget};
 use crate::spec::Spec;
@@ -29,6 +30,7 @@ pub struct Target {
     to_trace: fn(&'static str, &Case, bool) -> Result<String, TraceError>,
     repro: fn(&'static str, &Case, &str) -> Result<String, String>,
     work: fn(Work, &[Vec<u8>]) -> WorkDone,
+    op_coverage: fn(&'static str, &mut dyn Iterator<Item = Case>) -> OpCoverage,
 }
 
 impl std::fmt::Debug for Target {
@@ -71,6 +73,11 @@ fn to_trace<S: Spec>(name: &'static str, case: &Case, marked: bool) -> Result<St
 fn repro<S: Spec>(name: &'static str, case: &Case, test: &str) -> Result<String, String> {
     let ops = ops_of::<S>(name, case).map_err(|e| e.to_string())?;
     crate::repro::test_source::<S>(test, &ops, None)
+}
+
+fn op_coverage<S: Spec>(name: &'static str, cases: &mut dyn Iterator<Item = Case>) -> OpCoverage {
+    // A trace that does not parse (a fuzzer's edit of one) ran as nothing in the campaign.
+    op_coverage::count::<S>(cases.filter_map(|case| ops_of::<S>(name, &case).ok()))
 }
 
 /// What `replay overhead` does with each of its inputs, so that the instructions of each can be
@@ -141,6 +148,7 @@ impl Target {
             to_trace: to_trace::<S>,
             repro: repro::<S>,
             work: work::<S>,
+            op_coverage: op_coverage::<S>,
         }
     }
 
@@ -162,6 +170,11 @@ impl Target {
     /// Does `work` on each of `inputs` (see [`Work`]).
     pub fn work(&self, work: Work, inputs: &[Vec<u8>]) -> WorkDone {
         (self.work)(work, inputs)
+    }
+
+    /// The op coverage of `cases` (see [`op_coverage`](crate::op_coverage)).
+    pub fn op_coverage(&self, cases: &mut dyn Iterator<Item = Case>) -> OpCoverage {
+        (self.op_coverage)(self.name, cases)
     }
 
     /// The case as a trace (bytes are decoded; a trace is checked and rewritten).
@@ -435,6 +448,9 @@ usage: replay [--records] [--quiet] [--subject-only] TARGET FILE...
                                                  way it does
        replay shrink [--records] [--max-attempts N] TARGET FILE
                                                  shrink a failing case, print the result
+       replay ops [--records] TARGET [PATH...]   count, per op variant, the runs of the cases
+                                                 in PATHs (files, or directories of them) that
+                                                 did real work (see lockstep::op_coverage)
        replay overhead TARGET decode|model|subject|run [INPUTS]
                                                  do one kind of work on INPUTS (default 2000)
                                                  fixed inputs, for counting its instructions
@@ -538,6 +554,64 @@ fn overhead(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `replay ops [--records] TARGET [PATH...]`.
+fn ops(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
+    let (records, args) = match args.split_first() {
+        Some((flag, rest)) if flag == "--records" => (true, rest),
+        _ => (false, args),
+    };
+    let [name, paths @ ..] = args else {
+        return Err(format!("ops takes a target\n{USAGE}"));
+    };
+    // With no paths, every variant is listed with nothing counted.
+    let target = find(targets, name)?;
+    let mut files = Vec::new();
+    for path in paths.iter().map(Path::new) {
+        if path.is_dir() {
+            let entries =
+                std::fs::read_dir(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut found: Vec<_> = entries
+                .flatten()
+                .map(|e| e.path())
+                // Hidden files are a fuzzer's own (libFuzzer's `.state`), not inputs.
+                .filter(|p| {
+                    p.is_file()
+                        && !p
+                            .file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.to_path_buf());
+        }
+    }
+    let mut unreadable = Vec::new();
+    let mut cases = files.iter().filter_map(|file| match case::read(file) {
+        Ok(case) => Some(case),
+        Err(e) => {
+            unreadable.push(e.to_string());
+            None
+        }
+    });
+    let coverage = target.op_coverage(&mut cases);
+    drop(cases);
+    if let Some(first) = unreadable.first() {
+        return Err(format!(
+            "{} of the files could not be read: {first}",
+            unreadable.len()
+        ));
+    }
+    let text = if records {
+        to_record(&coverage)?
+    } else {
+        coverage.render()
+    };
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `replay fixed-inputs DIR [INPUTS]`.
 fn write_inputs(args: &[String]) -> Result<ExitCode, String> {
     let (dir, count) = match args {
@@ -582,6 +656,7 @@ fn dispatch(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
             return Ok(ExitCode::SUCCESS);
         }
         Some("overhead") => return overhead(targets, &rest[1..]),
+        Some("ops") => return ops(targets, &rest[1..]),
         Some("fixed-inputs") => return write_inputs(&rest[1..]),
         Some("trace") => {
             mode = Mode::Trace { fired: false };

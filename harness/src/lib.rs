@@ -24,6 +24,7 @@ pub mod finding;
 mod guards;
 mod handles;
 pub mod models;
+pub mod op_coverage;
 mod out;
 mod panics;
 #[cfg(feature = "proptest")]
@@ -41,6 +42,7 @@ pub use driver::{Report, SeededBugInfo, Target};
 pub use elements::{ALIGN, Aligned, Counted, Sealed};
 pub use guards::{Finish, take_ends};
 pub use handles::{Handles, Pick};
+pub use op_coverage::{Effect, HasEffect};
 pub use out::{IntoValue, Out};
 pub use panics::{NON_UNWINDING_PREFIX, PanicMessage, REAL_PANICS_ONE_IN, expect_panic, panics_if};
 pub use runner::{

@@ -5,6 +5,8 @@ use std::hash::Hash;
 
 use arbitrary::Arbitrary;
 use serde::Serialize;
+
+use crate::HasEffect;
 use serde::de::DeserializeOwned;
 
 /// How to drive one structure and its model.
@@ -29,8 +31,10 @@ pub trait Spec {
     type Subject;
     /// The safe model, with the same handles.
     type Model;
-    /// What an operation returns; the model's and the subject's must be equal.
-    type Output: PartialEq + Debug;
+    /// What an operation returns; the model's and the subject's must be equal. Its
+    /// [`HasEffect`] tells op coverage whether an op did anything ([`Out`](crate::Out), `Option`,
+    /// `Vec`, `Result` and the primitives have it).
+    type Output: PartialEq + Debug + HasEffect;
     /// One item of a whole state: the model's and the subject's states must be equal item by item.
     type Item: PartialEq + Debug;
 
