@@ -13,6 +13,7 @@ mod commands;
 mod engines;
 mod libfuzzer;
 mod miri_sweep;
+mod op_coverage;
 mod pipeline;
 mod process;
 mod project;

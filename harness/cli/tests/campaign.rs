@@ -134,6 +134,26 @@ fn campaigns_keep_going_know_the_corpus_and_lose_nothing() {
         "{text}"
     );
     let _ = std::fs::remove_file(history);
+
+    // The table of op coverage is kept beside the history; the variants the corpora's
+    // accepted.toml expects to do no real work are not warned about.
+    let ops = &campaigns[0]["op_coverage"];
+    let table = ops["file"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{}", report(&output)));
+    let table: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(table).unwrap()).unwrap();
+    assert!(table["cases"].as_u64().unwrap() > 0, "{table}");
+    let accepted = ops["accepted"].to_string();
+    assert!(
+        accepted.contains("Op::TryReserveOverflow: an error by construction"),
+        "{ops}"
+    );
+    assert!(
+        !ops["warnings"].to_string().contains("TryReserveOverflow"),
+        "{ops}"
+    );
+    let _ = std::fs::remove_file(ops["file"].as_str().unwrap());
 }
 
 /// Aliasing violations never crash natively, so no fuzzer sees them: Miri replays the corpus
@@ -288,6 +308,15 @@ fn a_crash_is_named_by_the_fuzzers_own_report_and_announced_once() {
     assert_eq!(
         row[7],
         format!("already stored as {OVERREAD}"),
+        "{}",
+        report(&output)
+    );
+    // These corpora accept no idle op: `TryReserveOverflow`, an error by construction, can never
+    // do real work, and the summary says so, with what to do about it.
+    assert!(
+        stdout.contains("raw_buf: op coverage over the ")
+            && stdout.contains("  warning: Op::TryReserveOverflow never did real work: ")
+            && stdout.contains("`lockstep accept raw_buf --op VARIANT --reason WHY`"),
         "{}",
         report(&output)
     );

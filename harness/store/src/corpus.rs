@@ -366,6 +366,10 @@ pub struct Acceptance {
     /// A class (`leak`): every failure of that class.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class: Option<String>,
+    /// An op variant (`Op::ShrinkToFit`) that is expected never to do real work (see
+    /// `lockstep::op_coverage`): campaigns do not warn about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<String>,
     /// Why it is accepted: required, so a suppression always says what it hides.
     pub reason: String,
 }
@@ -401,12 +405,21 @@ impl Accepted {
         })
     }
 
+    /// The acceptance of op variant `variant` (`Op::ShrinkToFit`) never doing real work, if
+    /// there is one.
+    pub fn idle_op(&self, variant: &str) -> Option<&Acceptance> {
+        self.accept
+            .iter()
+            .find(|a| a.op.as_deref() == Some(variant))
+    }
+
     /// The file as stored: a comment saying what it is, then the entries.
     pub fn text(&self) -> Result<String, String> {
         let body = toml::to_string(self).map_err(|e| e.to_string())?;
         Ok(format!(
             "# lockstep: behaviours this target's campaigns accept (never stop, fail or get \
-             stored),\n# each a signature or a class, with the reason.\n{body}"
+             stored),\n# each a signature, a class or an op variant that never does real \
+             work, with the reason.\n{body}"
         ))
     }
 }
@@ -429,14 +442,18 @@ pub fn read_accepted(path: &Path) -> Result<Accepted, CorpusError> {
     };
     let accepted: Accepted = toml::from_str(&text).map_err(|e| bad(e.message().to_owned()))?;
     for (i, a) in accepted.accept.iter().enumerate() {
-        if a.signature.is_some() == a.class.is_some() {
+        let named = [&a.signature, &a.class, &a.op]
+            .iter()
+            .filter(|n| n.is_some())
+            .count();
+        if named != 1 {
             return Err(bad(format!(
-                "entry {} names {}: each entry names a signature or a class",
+                "entry {} names {}: each entry names one signature, class or op",
                 i + 1,
-                if a.signature.is_some() {
-                    "both a signature and a class"
+                if named == 0 {
+                    "neither a signature, a class nor an op"
                 } else {
-                    "neither a signature nor a class"
+                    "more than one of a signature, a class and an op"
                 }
             )));
         }
@@ -687,12 +704,20 @@ mod tests {
                 Acceptance {
                     signature: Some("leak at op IntoIter".into()),
                     class: None,
+                    op: None,
                     reason: "differs from std after a panic; documented".into(),
                 },
                 Acceptance {
                     signature: None,
                     class: Some("early-drop".into()),
+                    op: None,
                     reason: "r".into(),
+                },
+                Acceptance {
+                    signature: None,
+                    class: None,
+                    op: Some("Op::ShrinkToFit".into()),
+                    reason: "its effect is the capacity, which the model does not hold".into(),
                 },
             ],
         };
@@ -703,6 +728,9 @@ mod tests {
         assert!(read.covering("leak at op Clear").is_none());
         assert!(read.covering("early-drop at op Pop").is_some());
         assert_eq!(read.known().classes, ["early-drop"]);
+        assert!(read.idle_op("Op::ShrinkToFit").is_some());
+        assert!(read.idle_op("Op::Reserve").is_none());
+        assert!(read.covering("Op::ShrinkToFit").is_none());
 
         std::fs::write(
             &path,
@@ -721,6 +749,17 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("neither")
+        );
+        std::fs::write(
+            &path,
+            "[[accept]]\nclass = \"leak\"\nop = \"Op::Pop\"\nreason = \"r\"\n",
+        )
+        .unwrap();
+        assert!(
+            read_accepted(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("more than one")
         );
     }
 

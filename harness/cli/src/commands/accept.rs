@@ -19,11 +19,16 @@ pub struct Args {
     target: String,
     /// A case that fails the way to accept: its signature (natively, or under AddressSanitizer
     /// when it passes natively) is accepted.
-    #[arg(value_parser = crate::ui::absolute, required_unless_present = "class")]
+    #[arg(value_parser = crate::ui::absolute, required_unless_present_any = ["class", "op"])]
     case: Option<PathBuf>,
     /// Accept every failure of this class instead (`leak`, `early-drop`, ...).
-    #[arg(long, conflicts_with = "case")]
+    #[arg(long, conflicts_with_all = ["case", "op"])]
     class: Option<String>,
+    /// Accept that this op variant (`Op::ShrinkToFit`, as op coverage names it) never does real
+    /// work, so campaigns stop warning about it: an op whose point is its error, or whose effect
+    /// the model cannot see.
+    #[arg(long, value_name = "VARIANT", conflicts_with = "case")]
+    op: Option<String>,
     /// Why it is accepted: kept beside it, and shown whenever a campaign lets it pass.
     #[arg(long, required = true)]
     reason: String,
@@ -39,16 +44,34 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     if args.reason.trim().is_empty() {
         bail!("--reason is empty: say why the behaviour is accepted");
     }
-    let acceptance = match (&args.case, &args.class) {
-        (_, Some(class)) => {
+    let acceptance = match (&args.case, &args.class, &args.op) {
+        (_, Some(class), _) => {
             let class: Class = class.parse().map_err(anyhow::Error::msg)?;
             Acceptance {
                 signature: None,
                 class: Some(class.to_string()),
+                op: None,
                 reason: args.reason.trim().to_owned(),
             }
         }
-        (Some(case), None) => {
+        (_, _, Some(op)) => {
+            let declared =
+                crate::op_coverage::declared(project, &Builds::new(project), &args.target)?;
+            if !declared.iter().any(|v| v == op) {
+                bail!(
+                    "`{op}` is no op variant of `{}`: its variants are {}",
+                    args.target,
+                    declared.join(", ")
+                );
+            }
+            Acceptance {
+                signature: None,
+                class: None,
+                op: Some(op.clone()),
+                reason: args.reason.trim().to_owned(),
+            }
+        }
+        (Some(case), None, None) => {
             lockstep::case::read(case)?;
             let builds = Builds::new(project);
             let seeded = ctx.seeded_list(&builds, &args.seeded_bug, Some(&args.target))?;
@@ -75,10 +98,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
             Acceptance {
                 signature: Some(signature),
                 class: None,
+                op: None,
                 reason: args.reason.trim().to_owned(),
             }
         }
-        (None, None) => bail!("name a case, or a class with --class"),
+        (None, None, None) => bail!("name a case, a class with --class or an op with --op"),
     };
     let path = project.corpora.join(&args.target).join("accepted.toml");
     let mut accepted = corpus::read_accepted(&path)?;
@@ -86,12 +110,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         .signature
         .clone()
         .or_else(|| acceptance.class.clone().map(|c| format!("every {c}")))
+        .or_else(|| {
+            acceptance
+                .op
+                .clone()
+                .map(|o| format!("{o} never doing real work"))
+        })
         .unwrap_or_default();
-    if accepted
-        .accept
-        .iter()
-        .any(|a| a.signature == acceptance.signature && a.class == acceptance.class)
-    {
+    if accepted.accept.iter().any(|a| {
+        a.signature == acceptance.signature && a.class == acceptance.class && a.op == acceptance.op
+    }) {
         println!("already accepted: {what}");
         return Ok(ExitCode::SUCCESS);
     }

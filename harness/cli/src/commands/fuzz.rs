@@ -153,6 +153,8 @@ struct Distinct {
     error: Option<String>,
     /// The acceptance that covers it.
     accepted: Option<String>,
+    /// The shrunk case, as a trace.
+    shrunk_trace: Option<String>,
 }
 
 /// One target's campaign.
@@ -179,6 +181,8 @@ struct Campaign {
     miri: Option<MiriStats>,
     /// The file the campaign recorded its progress in.
     history: PathBuf,
+    /// Which op variants the inputs the campaign kept made do real work.
+    op_coverage: crate::op_coverage::Checked,
 }
 
 impl Campaign {
@@ -317,6 +321,7 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Result<ExitCode> {
                     c.target
                 );
             }
+            print!("{}", op_coverage_lines(project, c));
         }
         let miri_only: Vec<&SeededBugInfo> = bugs
             .iter()
@@ -330,6 +335,45 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Result<ExitCode> {
         }
     }
     Ok(status(failed))
+}
+
+/// What the summary says of a campaign's op coverage: the variants that never did real work.
+fn op_coverage_lines(project: &Project, c: &Campaign) -> String {
+    let ops = &c.op_coverage;
+    let mut out = String::new();
+    if let Some(e) = &ops.error {
+        return format!("\n{}: op coverage was not counted: {e}\n", c.target);
+    }
+    if !ops.warnings.is_empty() {
+        out += &format!(
+            "\n{}: op coverage over the {} inputs the campaign kept: {} variant(s) did no real \
+             work, so the campaign tested nothing there\n",
+            c.target,
+            ops.cases,
+            ops.warnings.len()
+        );
+        for w in &ops.warnings {
+            out += &format!("  warning: {w}\n");
+        }
+        let table = ops.file.as_ref().map_or(String::new(), |f| {
+            format!(
+                "the table is in {}; ",
+                project.relative(&f.to_string_lossy())
+            )
+        });
+        out += &format!(
+            "  ({table}make the spec reach them, or, when that cannot be, `lockstep accept {} \
+             --op VARIANT --reason WHY`)\n",
+            c.target
+        );
+    }
+    for op in &ops.unknown {
+        out += &format!(
+            "\n{}: accepted.toml accepts op {op}, which the spec does not have: remove the entry\n",
+            c.target
+        );
+    }
+    out
 }
 
 /// Whether only Miri detects `bug`: a fuzzing campaign will not see it, a sweep will.
@@ -614,9 +658,16 @@ fn campaign(
             plain_progress(target, &status, failures.len(), start, args.time)
         );
     }
+    // The inputs the campaign kept (AFL++'s queue is merged into the corpus by now), and the
+    // seeds it started from.
+    let mut inputs = vec![corpus.as_path()];
+    if !args.no_seeds && seeds.is_dir() {
+        inputs.push(&seeds);
+    }
+    let op_coverage = op_coverage(project, builds, target, &inputs, &accepted, history.path());
     let mut fuzzers = args.fuzzers.clone();
     fuzzers.dedup();
-    Ok(Campaign {
+    let campaign = Campaign {
         target: target.to_owned(),
         seeded_bug: seeded.map(str::to_owned),
         fuzzers,
@@ -634,7 +685,48 @@ fn campaign(
         failures,
         miri,
         history: history.path().to_path_buf(),
-    })
+        op_coverage,
+    };
+    // What `--json` prints, kept beside the history for `lockstep report`.
+    let file = history.path().with_extension("summary.json");
+    if let Err(e) = serde_json::to_string_pretty(&campaign)
+        .map_err(anyhow::Error::from)
+        .and_then(|text| Ok(std::fs::write(&file, text)?))
+    {
+        eprintln!(
+            "{target}: the campaign's summary was not kept in {}: {e:#}",
+            file.display()
+        );
+    }
+    Ok(campaign)
+}
+
+/// Counts the op coverage of `inputs`, keeps the table beside the campaign's history, and says
+/// which variants never did real work.
+fn op_coverage(
+    project: &Project,
+    builds: &Builds<'_>,
+    target: &str,
+    inputs: &[&Path],
+    accepted: &lockstep_store::corpus::Accepted,
+    history: &Path,
+) -> crate::op_coverage::Checked {
+    let counted = crate::op_coverage::count(project, builds, target, inputs).and_then(|coverage| {
+        let file = history.with_extension("ops.json");
+        std::fs::write(&file, serde_json::to_string_pretty(&coverage)?)
+            .with_context(|| format!("writing {}", file.display()))?;
+        Ok((coverage, file))
+    });
+    match counted {
+        Ok((coverage, file)) => crate::op_coverage::Checked {
+            file: Some(file),
+            ..crate::op_coverage::check(&coverage, accepted)
+        },
+        Err(e) => crate::op_coverage::Checked {
+            error: Some(format!("{e:#}")),
+            ..Default::default()
+        },
+    }
 }
 
 /// What Miri did beside a campaign.
@@ -1286,8 +1378,13 @@ fn distinct(
             Ok(p) => (Some(p), None),
             Err(e) => (None, Some(e)),
         };
+        let shrunk_trace = processed
+            .as_ref()
+            .and_then(|p| p.shrunk.as_ref())
+            .and_then(|f| std::fs::read_to_string(f).ok());
         out.push(Distinct {
             accepted: accepted.covering(&first.1).map(|a| a.reason.clone()),
+            shrunk_trace,
             first,
             first_found_secs: secs,
             hits: hit_count,
