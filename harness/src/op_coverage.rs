@@ -143,6 +143,30 @@ pub struct VariantCoverage {
 }
 
 impl VariantCoverage {
+    /// What [`VariantCoverage::cells`] holds, in order: the columns of a table of variants.
+    pub const COLUMNS: [&'static str; 7] = [
+        "runs",
+        "real work",
+        "no-op",
+        "error",
+        "panic",
+        "non-empty",
+        "largest",
+    ];
+
+    /// Its counts, in the order of [`VariantCoverage::COLUMNS`].
+    pub fn cells(&self) -> [u64; 7] {
+        [
+            self.runs,
+            self.real(),
+            self.no_ops,
+            self.errors,
+            self.panicked,
+            self.non_empty,
+            self.largest,
+        ]
+    }
+
     /// Runs that did real work: not a no-op, an error or a contract panic.
     pub fn real(&self) -> u64 {
         self.runs - self.no_ops - self.errors - self.panicked
@@ -211,37 +235,34 @@ impl OpCoverage {
         }
     }
 
-    /// The table as a terminal shows it.
+    /// The table as a terminal shows it: a row per variant, nested ones indented, and those
+    /// with a [warning](VariantCoverage::warning) marked.
     pub fn render(&self) -> String {
+        let name = |v: &VariantCoverage| match v.nested {
+            true => format!("  {}", v.name),
+            false => v.name.clone(),
+        };
         let width = self
             .variants
             .iter()
-            .map(|v| v.name.len())
+            .map(|v| name(v).len())
             .max()
-            .unwrap_or(0)
-            .max(7);
-        let mut out = format!(
-            "{:width$}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7}\n",
-            "variant", "runs", "real", "no-op", "error", "panic", "non-empty", "largest"
-        );
+            .unwrap_or(0);
+        let mut out = format!("{:width$}", "variant");
+        for column in VariantCoverage::COLUMNS {
+            let _ = write!(out, " {column:>9}");
+        }
+        out.push('\n');
         for v in &self.variants {
-            let name = if v.nested {
-                format!("  {}", v.name)
+            let _ = write!(out, "{:width$}", name(v));
+            for cell in v.cells() {
+                let _ = write!(out, " {cell:>9}");
+            }
+            out.push_str(if v.warning().is_some() {
+                "  <-\n"
             } else {
-                v.name.clone()
-            };
-            let _ = writeln!(
-                out,
-                "{name:width$}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7}{}",
-                v.runs,
-                v.real(),
-                v.no_ops,
-                v.errors,
-                v.panicked,
-                v.non_empty,
-                v.largest,
-                if v.warning().is_some() { "  <-" } else { "" }
-            );
+                "\n"
+            });
         }
         let _ = write!(
             out,

@@ -165,6 +165,46 @@ impl<'p> Builds<'p> {
         cmd
     }
 
+    /// `cargo fuzz coverage` of `target` over the inputs in `corpus`: the binary built with
+    /// `-Cinstrument-coverage` (without the seeded bugs: the structures as they ship) and the
+    /// profile of every input run in it.
+    pub fn fuzz_coverage(&self, target: &str, corpus: &Path) -> Result<(PathBuf, PathBuf)> {
+        check_nightly(&self.project.root)?;
+        check_cargo_fuzz()?;
+        let mut cmd = self.cargo(Some("nightly"));
+        cmd.args(["fuzz", "coverage", target])
+            .arg(corpus)
+            .arg("--fuzz-dir")
+            .arg(&self.project.fuzz_dir)
+            .arg("--target")
+            .arg(&self.project.host);
+        run_build(&format!("the coverage of {target}"), &mut cmd)?;
+        let host = &self.project.host;
+        let bin = self
+            .project
+            .target_dir
+            .join(host)
+            .join("coverage")
+            .join(host)
+            .join("release")
+            .join(target);
+        let profile = self
+            .project
+            .fuzz_dir
+            .join("coverage")
+            .join(target)
+            .join("coverage.profdata");
+        for file in [&bin, &profile] {
+            if !file.is_file() {
+                bail!(
+                    "`cargo fuzz coverage {target}` left no {}: is cargo-fuzz 0.11 or later?",
+                    file.display()
+                );
+            }
+        }
+        Ok((bin, profile))
+    }
+
     /// Starts building the libFuzzer binaries of `targets` in the background, quietly, while
     /// this invocation builds what it needs first (the replay binary that lists the seeded
     /// bugs): [`Builds::fuzz_target`] then waits for cargo's lock and finds them built. What

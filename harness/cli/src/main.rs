@@ -76,6 +76,11 @@ enum Command {
     /// Replay the minimised fuzz corpus under Miri, to find undefined behaviour that never
     /// crashes natively.
     Sweep(commands::sweep::Args),
+    /// Source coverage of the crates under test: the lines and unsafe blocks the target's
+    /// inputs never run (`cargo fuzz coverage`, then `llvm-cov`).
+    Coverage(commands::coverage::Args),
+    /// Write one self-contained HTML page of what the campaigns did and never reached.
+    Report(commands::report::Args),
     /// List the fuzz targets.
     Targets,
     /// List the seeded bugs.
@@ -125,6 +130,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Accept(args) => commands::accept::run(&ctx, args),
         Command::Corpus(cmd) => commands::corpus::run(&ctx, cmd),
         Command::Sweep(args) => commands::sweep::run(&ctx, args),
+        Command::Coverage(args) => commands::coverage::run(&ctx, args),
+        Command::Report(args) => commands::report::run(&ctx, args),
         Command::Targets => commands::info::targets(&ctx),
         Command::Bugs => commands::info::bugs(&ctx),
     }

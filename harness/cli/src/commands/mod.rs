@@ -11,10 +11,12 @@ use crate::project::Project;
 
 pub mod accept;
 pub mod corpus;
+pub mod coverage;
 pub mod fuzz;
 pub mod import;
 pub mod info;
 pub mod replay;
+pub mod report;
 pub mod repro;
 pub mod shrink;
 pub mod sweep;
