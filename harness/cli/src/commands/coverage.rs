@@ -435,6 +435,26 @@ struct Finder {
     within: Vec<String>,
 }
 
+/// A type or path as Rust writes it (`Box<T>`, `&T`), not as tokens are spaced.
+fn rust_text(tokens: &impl quote::ToTokens) -> String {
+    let text = tokens.to_token_stream().to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        let tight = |c: char| matches!(c, '<' | '>' | ':' | '&' | '(' | ')' | '[' | ']' | ',');
+        let last = out.chars().last();
+        if c == ' '
+            && (last.is_some_and(|l| tight(l) && l != ',')
+                || next.is_some_and(|n| tight(n) && n != '&'))
+        {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn is_test_only(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         a.path().is_ident("cfg")
@@ -454,12 +474,13 @@ impl<'ast> Visit<'ast> for Finder {
         if is_test_only(&i.attrs) {
             return;
         }
-        let ty = &i.self_ty;
-        let name = match &**ty {
-            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-            _ => None,
+        // `Type`, or `<Type as Trait>` for a trait's impl: how Rust names its functions.
+        let ty = rust_text(&i.self_ty);
+        let name = match &i.trait_ {
+            Some((_, path, _)) => format!("<{ty} as {}>", rust_text(path)),
+            None => ty,
         };
-        self.within.push(name.unwrap_or_else(|| "impl".to_owned()));
+        self.within.push(name);
         syn::visit::visit_item_impl(self, i);
         self.within.pop();
     }
@@ -562,6 +583,8 @@ mod tests {
 struct Buf;
 impl Buf {
     fn get(&self) -> u8 {
+        // A trait's impl is named as Rust names it.
+        impl<'a, T> Get for &'a Vec<T> { fn f() { unsafe { h() } } }
         let p = 0 as *const u8;
         // SAFETY: none; a fixture.
         unsafe { *p }
@@ -586,7 +609,11 @@ mod tests {
             .collect();
         assert_eq!(
             found,
-            [(6, 9, 6, Some("Buf::get")), (11, 9, 13, Some("free"))]
+            [
+                (5, 51, 5, Some("Buf::get::<&'a Vec<T> as Get>::f")),
+                (8, 9, 8, Some("Buf::get")),
+                (13, 9, 15, Some("free"))
+            ]
         );
     }
 
