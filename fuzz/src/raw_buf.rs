@@ -46,7 +46,7 @@ lockstep::ops! {
         RetainMut { add: u32, pivot: u32 },
         /// `side = main.split_off(at)`.
         SplitOff(u16),
-        /// `main.append(&mut side)`, unless the two hold over 4,096 elements: then `side.clear()`.
+        /// `main.append(&mut side)`, unless the two hold over 1,024 elements: then `side.clear()`.
         Append,
         /// `side = main.clone()`.
         CloneToSide,
@@ -145,9 +145,9 @@ fn apply<B: Buf>([main, side]: &mut [B; 2], op: &Op) -> Out<u32> {
             main.retain_mut(|x| (add(x, *n), *x >= pivot).1).into()
         }
         Op::SplitOff(i) => at(*i, len + 1, |i| *side = main.split_off(i)).into(),
-        // `CloneToSide` and `Append` double `main`: beyond 4,096 elements `side` is dropped
+        // `CloneToSide` and `Append` double `main`: beyond 1,024 elements `side` is dropped
         // instead, or a few hundred bytes of input would grow it past any memory.
-        Op::Append if len + side.len() > 4096 => side.clear().into(),
+        Op::Append if len + side.len() > 1024 => side.clear().into(),
         Op::Append => main.append(side).into(),
         Op::CloneToSide => (*side = main.clone()).into(),
         Op::Swap => mem::swap(main, side).into(),
