@@ -38,6 +38,8 @@ lockstep::ops! {
         TryReserveOverflow { exact: bool, shortfall: u8 },
         ShrinkToFit,
         ExtendFromSlice(Vec<u32>),
+        /// `extend` with the values (at most 32), through an iterator.
+        Extend(Vec<u32>),
         /// `drain`, then `front` elements from the front and `back` from the back, then `finish`.
         Drain { kind: RangeKind, start: u16, end: u16, front: u8, back: u8, finish: Finish },
         /// `retain(|x| x >= pivot)`: comparisons of tracked values, so they can be made to panic.
@@ -70,7 +72,7 @@ lockstep::ops! {
 
 lockstep::same_api! {
     /// The methods `RawBuf` and `Vec` share.
-    pub trait Buf: Default + Clone + PartialEq + IntoIterator<Item = Elem, IntoIter: DoubleEndedIterator>
+    pub trait Buf: Default + Clone + PartialEq + Extend<Elem> + IntoIterator<Item = Elem, IntoIter: DoubleEndedIterator>
     for RawBuf<Elem>, VecModel<Elem> {
         fn with_capacity(capacity: usize) -> Self;
         fn len(&self) -> usize;
@@ -131,6 +133,7 @@ fn apply<B: Buf>([main, side]: &mut [B; 2], op: &Op) -> Out<u32> {
         Op::ExtendFromSlice(vs) => {
             main.extend_from_slice(&vs.iter().take(32).map(new).collect::<Vec<_>>()).into()
         }
+        Op::Extend(vs) => main.extend(vs.iter().take(32).map(new)).into(),
         Op::Drain { kind, start, end, front, back, finish } => {
             in_range((*kind, *start, *end), len, |r| main.drain(r))
                 .map(|drain| finish.take(drain, (*front).into(), (*back).into()))
