@@ -442,12 +442,10 @@ fn rust_text(tokens: &impl quote::ToTokens) -> String {
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         let next = chars.peek().copied();
-        let tight = |c: char| matches!(c, '<' | '>' | ':' | '&' | '(' | ')' | '[' | ']' | ',');
         let last = out.chars().last();
-        if c == ' '
-            && (last.is_some_and(|l| tight(l) && l != ',')
-                || next.is_some_and(|n| tight(n) && n != '&'))
-        {
+        let glued_to_next = |n: char| matches!(n, '>' | ',' | ';' | ')' | ']' | ':' | '<');
+        let glued_to_last = |l: char| matches!(l, '<' | '&' | '(' | '[' | ':');
+        if c == ' ' && (next.is_some_and(glued_to_next) || last.is_some_and(glued_to_last)) {
             continue;
         }
         out.push(c);
@@ -584,7 +582,7 @@ struct Buf;
 impl Buf {
     fn get(&self) -> u8 {
         // A trait's impl is named as Rust names it.
-        impl<'a, T> Get for &'a Vec<T> { fn f() { unsafe { h() } } }
+        impl<'a, T> Get for &'a [T; 2] { fn f() { unsafe { h() } } }
         let p = 0 as *const u8;
         // SAFETY: none; a fixture.
         unsafe { *p }
@@ -610,7 +608,7 @@ mod tests {
         assert_eq!(
             found,
             [
-                (5, 51, 5, Some("Buf::get::<&'a Vec<T> as Get>::f")),
+                (5, 51, 5, Some("Buf::get::<&'a [T; 2] as Get>::f")),
                 (8, 9, 8, Some("Buf::get")),
                 (13, 9, 15, Some("free"))
             ]
