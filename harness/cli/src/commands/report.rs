@@ -444,13 +444,14 @@ fn target_section(page: &mut String, t: &TargetReport) -> Result<()> {
 fn plot(samples: &[Sample], name: &str, pick: fn(&Sample) -> u64) -> Result<String> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (360, 220)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (330, 210)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
         let t_max = samples.iter().map(|s| s.t).fold(1.0, f64::max);
         let y_max = samples.iter().map(pick).max().unwrap_or(0).max(1);
         let mut chart = ChartBuilder::on(&root)
             .caption(name, ("sans-serif", 15))
             .margin(8)
+            .margin_right(18)
             .x_label_area_size(24)
             .y_label_area_size(48)
             .build_cartesian_2d(0.0..t_max, 0..y_max + y_max / 10 + 1)
@@ -459,6 +460,7 @@ fn plot(samples: &[Sample], name: &str, pick: fn(&Sample) -> u64) -> Result<Stri
             .configure_mesh()
             .light_line_style(WHITE)
             .x_labels(6)
+            .x_label_formatter(&|t| format!("{t:.0}"))
             .y_labels(6)
             .draw()
             .map_err(|e| anyhow::anyhow!("{e}"))?;
