@@ -581,7 +581,7 @@ mod tests {
 struct Buf;
 impl Buf {
     fn get(&self) -> u8 {
-        // A trait's impl is named as Rust names it.
+        // SAFETY: a fixture, parsed and never compiled (a trait's impl is named as Rust does).
         impl<'a, T> Get for &'a [T; 2] { fn f() { unsafe { h() } } }
         let p = 0 as *const u8;
         // SAFETY: none; a fixture.
@@ -590,6 +590,7 @@ impl Buf {
 }
 fn free() {
     if true {
+        // SAFETY: a fixture.
         unsafe {
             f();
         }
@@ -597,6 +598,7 @@ fn free() {
 }
 #[cfg(test)]
 mod tests {
+    // SAFETY: a fixture.
     fn t() { unsafe { g() } }
 }
 ";
@@ -610,7 +612,7 @@ mod tests {
             [
                 (5, 51, 5, Some("Buf::get::<&'a [T; 2] as Get>::f")),
                 (8, 9, 8, Some("Buf::get")),
-                (13, 9, 15, Some("free"))
+                (14, 9, 16, Some("free"))
             ]
         );
     }
