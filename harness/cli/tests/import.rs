@@ -12,7 +12,9 @@ use std::path::Path;
 use std::process::Output;
 
 const BUG: &str = "raw_buf-drain-inclusive";
-/// A stored case of the bug with fuzzer bytes: what a fuzzer elsewhere would have found.
+/// A stored case of the bug: its trace is what a fuzzer elsewhere would have found (a fuzz
+/// target runs a trace as its ops, and the seed corpus OSS-Fuzz gets holds every case's trace).
+/// Not its fuzzer bytes: those decode to other ops once the op enum gains a variant.
 const CASE: &str = "raw_buf-drain-inclusive-f519b1e8";
 
 fn import(corpora: &Path, args: &[&str]) -> Output {
@@ -55,7 +57,8 @@ fn stored(corpora: &Path) -> Vec<String> {
 fn imports_store_new_crashes_and_refuse_known_ones() {
     let corpora = corpora_without_the_bug();
     let bytes =
-        std::fs::read(workspace().join(format!("corpora/raw_buf/regressions/{CASE}.bin"))).unwrap();
+        std::fs::read(workspace().join(format!("corpora/raw_buf/regressions/{CASE}.trace")))
+            .unwrap();
 
     // A file no name or folder maps to a target: nothing runs, nothing is stored.
     let downloads = tempfile::tempdir().unwrap();
