@@ -163,6 +163,23 @@ fn kind_of(t: &std::fs::FileType) -> &'static str {
     }
 }
 
+/// The inputs in a fuzzer's directory, in name order: its files, without the hidden ones, which
+/// are the fuzzer's own (libFuzzer's `.state`).
+pub fn input_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 /// Reads a case file, refusing missing, empty, oversized and corrupt files, and anything that
 /// is not a regular file.
 pub fn read(path: &Path) -> Result<Case, CaseError> {

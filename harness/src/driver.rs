@@ -568,20 +568,7 @@ fn ops(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
     let mut files = Vec::new();
     for path in paths.iter().map(Path::new) {
         if path.is_dir() {
-            let entries =
-                std::fs::read_dir(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let mut found: Vec<_> = entries
-                .flatten()
-                .map(|e| e.path())
-                // Hidden files are a fuzzer's own (libFuzzer's `.state`), not inputs.
-                .filter(|p| {
-                    p.is_file()
-                        && !p
-                            .file_name()
-                            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-                })
-                .collect();
-            found.sort();
+            let found = case::input_files(path).map_err(|e| format!("{}: {e}", path.display()))?;
             files.extend(found);
         } else {
             files.push(path.to_path_buf());

@@ -445,7 +445,7 @@ impl<'a> ser::Serializer for Walk<'a> {
         _: u32,
         variant: &'static str,
     ) -> Result<(), Stop> {
-        self.0.push((name, variant));
+        self.note(name, variant);
         Ok(())
     }
 
@@ -464,8 +464,7 @@ impl<'a> ser::Serializer for Walk<'a> {
         variant: &'static str,
         value: &T,
     ) -> Result<(), Stop> {
-        self.0.push((name, variant));
-        value.serialize(self)
+        value.serialize(self.note(name, variant))
     }
 
     fn serialize_seq(self, _: Option<usize>) -> Result<Self, Stop> {
@@ -487,8 +486,7 @@ impl<'a> ser::Serializer for Walk<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Self, Stop> {
-        self.0.push((name, variant));
-        Ok(self)
+        Ok(self.note(name, variant))
     }
 
     fn serialize_map(self, _: Option<usize>) -> Result<Self, Stop> {
@@ -506,12 +504,17 @@ impl<'a> ser::Serializer for Walk<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Self, Stop> {
-        self.0.push((name, variant));
-        Ok(self)
+        Ok(self.note(name, variant))
     }
 }
 
 impl Walk<'_> {
+    /// Notes a variant passed on the way.
+    fn note(self, name: &'static str, variant: &'static str) -> Self {
+        self.0.push((name, variant));
+        self
+    }
+
     fn inner<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
         value.serialize(Walk(self.0))
     }

@@ -246,15 +246,9 @@ fn gather(project: &Project, target: &str, inputs: &[PathBuf], dir: &Path) -> Re
     let mut count = 0;
     for path in paths {
         let files: Vec<PathBuf> = if path.is_dir() {
-            std::fs::read_dir(path)
+            lockstep::case::input_files(path)
                 .with_context(|| format!("reading {}", path.display()))?
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_file())
-                .filter(|p| {
-                    !p.file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-                })
+                .into_iter()
                 // A regression case's metadata is not an input.
                 .filter(|p| p.extension().is_none_or(|e| e != "toml"))
                 .collect()

@@ -52,6 +52,9 @@ pub struct TargetReport {
     pub op_coverage: Option<OpCoverage>,
     /// The variants `accepted.toml` expects to do no real work, with the reason.
     pub accepted_ops: BTreeMap<String, String>,
+    /// `accepted.toml` itself, which the idle variants are checked against.
+    #[serde(skip)]
+    pub accepted: Accepted,
     /// Source coverage, as `lockstep coverage` last measured it.
     pub source: Option<SourceCoverage>,
     /// The regression corpus.
@@ -174,7 +177,7 @@ fn one_line(t: &TargetReport) -> String {
         end.map_or(0, |s| s.failures)
     );
     if let Some(ops) = &t.op_coverage {
-        let idle = idle_variants(ops, &t.accepted_ops).len();
+        let idle = idle_variants(ops, &t.accepted).len();
         let _ = write!(line, "; {idle} op variant(s) did no real work");
     }
     match &t.source {
@@ -191,13 +194,10 @@ fn one_line(t: &TargetReport) -> String {
     line
 }
 
-/// The variants that did no real work and are not accepted, with why.
-fn idle_variants(ops: &OpCoverage, accepted: &BTreeMap<String, String>) -> Vec<String> {
-    ops.variants
-        .iter()
-        .filter(|v| !accepted.contains_key(&v.name))
-        .filter_map(lockstep::op_coverage::VariantCoverage::warning)
-        .collect()
+/// The variants that did no real work and are not accepted, with why: what `lockstep fuzz`
+/// warns about.
+fn idle_variants(ops: &OpCoverage, accepted: &Accepted) -> Vec<String> {
+    crate::op_coverage::check(ops, accepted).warnings
 }
 
 fn gather(project: &Project, target: &str) -> Result<TargetReport> {
@@ -269,6 +269,7 @@ fn gather(project: &Project, target: &str) -> Result<TargetReport> {
             .iter()
             .filter_map(|a| Some((a.op.clone()?, a.reason.clone())))
             .collect(),
+        accepted,
         source,
         regressions,
     })
@@ -484,7 +485,7 @@ fn op_section(page: &mut String, t: &TargetReport) {
         );
         return;
     };
-    let idle = idle_variants(ops, &t.accepted_ops);
+    let idle = idle_variants(ops, &t.accepted);
     let _ = writeln!(
         page,
         "<p>Over the {} inputs the campaign kept ({} ops), run on the model. {}</p>",
