@@ -11,8 +11,17 @@
 //! precise message on the first inconsistency.
 //!
 //! With the `seeded-bugs` feature the crate also carries known bugs, listed in [`seeded`], each
-//! switched on at run time. They exist to prove that the harness finds what it claims.
+//! switched on at run time. They exist to prove that the harness finds what it claims. Its
+//! type-level bugs ([`seeded::TYPE_BUGS`]), which only `lockstep audit` can see, are compiled in
+//! with `--cfg lockstep_type_bug="ID"` instead.
 #![warn(missing_docs)]
+// The drop-check escape needs `#[may_dangle]`, which only nightly has (`lockstep audit` builds
+// with nightly).
+#![cfg_attr(
+    lockstep_type_bug = "raw_buf-dropck-escape",
+    feature(dropck_eyepatch),
+    allow(internal_features, reason = "the seeded drop-check escape")
+)]
 
 pub mod arena_graph;
 pub mod intrusive_list;

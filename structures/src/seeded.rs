@@ -273,6 +273,71 @@ seeded_bugs! {
          leaves the half-built copy to drop an uninitialized weight";
 }
 
+/// A seeded bug in a type's API rather than in its code: what a well-typed program may do with
+/// the type is wrong, so no op sequence shows it, and only `lockstep audit` (which reads the
+/// API's types and compiles small programs against them) can. Each is compiled in by
+/// `--cfg lockstep_type_bug="ID"` (nightly: the drop-check escape needs `#[may_dangle]`), never
+/// switched on at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TypeBug {
+    /// Its id: the value of the `lockstep_type_bug` cfg that compiles it in.
+    pub id: &'static str,
+    /// The fuzz target of the structure it lives in.
+    pub target: &'static str,
+    /// The audit check that reports it (`lockstep audit`'s class of the finding).
+    pub class: &'static str,
+    /// What the deviation is, in one line.
+    pub description: &'static str,
+}
+
+/// Every type-level seeded bug.
+pub const TYPE_BUGS: &[TypeBug] = &[
+    TypeBug {
+        id: "raw_buf-iter-unbounded",
+        target: "raw_buf",
+        class: "unbounded-lifetime",
+        description: "`RawBuf::iter` is `fn iter<'a>(&self) -> Iter<'a, T>`: the iterator's \
+                      lifetime is the caller's choice, so it outlives the buffer",
+    },
+    TypeBug {
+        id: "graph-send-unbounded",
+        target: "arena_graph",
+        class: "send-sync",
+        description: "`unsafe impl<N, E> Send for ArenaGraph<N, E>`: a graph of `Rc`s can be sent \
+                      to another thread",
+    },
+    TypeBug {
+        id: "raw_buf-drain-contravariant",
+        target: "raw_buf",
+        class: "variance",
+        description: "`Drain<'a, T>` marks its borrow with `fn(&'a ())`, so it is contravariant \
+                      in `'a` and safe code can stretch a drain past the buffer's borrow",
+    },
+    TypeBug {
+        id: "raw_buf-dropck-escape",
+        target: "raw_buf",
+        class: "drop-check",
+        description: "`RawBuf`'s `Drop` is `#[may_dangle]` over `T` without `PhantomData<T>`, so \
+                      drop check accepts elements whose `Drop` reads borrows that died first",
+    },
+];
+
+// A `lockstep_type_bug` value that names no bug would build the correct code and pass.
+#[cfg(all(
+    lockstep_type_bug,
+    not(any(
+        lockstep_type_bug = "raw_buf-iter-unbounded",
+        lockstep_type_bug = "graph-send-unbounded",
+        lockstep_type_bug = "raw_buf-drain-contravariant",
+        lockstep_type_bug = "raw_buf-dropck-escape",
+    ))
+))]
+compile_error!(
+    "--cfg lockstep_type_bug names no type-level seeded bug of `structures`; they are: \
+     raw_buf-iter-unbounded, graph-send-unbounded, raw_buf-drain-contravariant, \
+     raw_buf-dropck-escape"
+);
+
 impl Bug {
     /// The bug's catalogue entry.
     pub fn info(self) -> &'static SeededBug {
@@ -518,6 +583,28 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn type_bugs_are_the_ones_the_cfg_check_knows() {
+        let source = include_str!("seeded.rs");
+        for bug in TYPE_BUGS {
+            let cfg = format!("lockstep_type_bug = \"{}\"", bug.id);
+            assert!(source.contains(&cfg), "{} is not in the cfg check", bug.id);
+            assert!(TARGETS.contains(&bug.target), "{}", bug.target);
+            assert!(
+                Bug::from_id(bug.id).is_none(),
+                "{} is also a run-time bug",
+                bug.id
+            );
+        }
+        assert_eq!(
+            source.matches("        lockstep_type_bug = \"").count(),
+            TYPE_BUGS.len()
+        );
+    }
+
+    /// The fuzz targets of the structures.
+    const TARGETS: &[&str] = &["raw_buf", "intrusive_list", "arena_graph"];
 
     #[cfg(feature = "seeded-bugs")]
     #[test]

@@ -463,12 +463,25 @@ pub struct ArenaGraph<N, E> {
 // SAFETY: an `ArenaGraph` owns its chunks and the weights in them outright (nothing is shared
 // with other graphs, and the raw pointers in it point only into its own chunks), so sending it
 // to another thread sends its `N`s and `E`s: sound when both are `Send`.
+#[cfg(not(lockstep_type_bug = "graph-send-unbounded"))]
 unsafe impl<N: Send, E: Send> Send for ArenaGraph<N, E> {}
+
+// SAFETY: none, on purpose: this is the seeded bug `graph-send-unbounded`, which sends the
+// weights to another thread whatever they are.
+#[cfg(lockstep_type_bug = "graph-send-unbounded")]
+unsafe impl<N, E> Send for ArenaGraph<N, E> {}
 
 // SAFETY: `&ArenaGraph` only reads: no method taking `&self` writes anything (no interior
 // mutability), and it gives out only `&N` and `&E`. Sharing it is sound when `N` and `E` are
 // `Sync`.
 unsafe impl<N: Sync, E: Sync> Sync for ArenaGraph<N, E> {}
+
+/// The graph owns its `N`s and `E`s as a `Vec` owns its elements: unwind safe when they are (its
+/// raw pointers would otherwise ask for `RefUnwindSafe`; `lockstep audit` found the difference).
+impl<N: std::panic::UnwindSafe, E: std::panic::UnwindSafe> std::panic::UnwindSafe
+    for ArenaGraph<N, E>
+{
+}
 
 impl<N, E> Default for ArenaGraph<N, E> {
     fn default() -> Self {

@@ -33,8 +33,15 @@ pub struct Drain<'a, T> {
     tail_len: usize,
     /// Covariant in `T`, like `slice::Iter<'a, T>`: a `Drain` only moves values out of the
     /// buffer and back within it, never stores new ones.
-    _marker: PhantomData<&'a T>,
+    _marker: Borrow<'a, T>,
 }
+
+/// The marker of the borrow: covariant in `'a` and `T`.
+#[cfg(not(lockstep_type_bug = "raw_buf-drain-contravariant"))]
+type Borrow<'a, T> = PhantomData<&'a T>;
+/// The seeded type-level bug `raw_buf-drain-contravariant`: contravariant in `'a`.
+#[cfg(lockstep_type_bug = "raw_buf-drain-contravariant")]
+type Borrow<'a, T> = PhantomData<(fn(&'a ()), *const T)>;
 
 // SAFETY: a `Drain` acts as an exclusive borrow of the buffer (`&mut RawBuf<T>` is `Send` when
 // `T: Send`) and moves `T`s out to its user: both are sound across threads when `T: Send`.

@@ -33,6 +33,9 @@ unsafe impl<T: Send> Send for IntoIter<T> {}
 // sound when `T: Sync`.
 unsafe impl<T: Sync> Sync for IntoIter<T> {}
 
+/// An `IntoIter<T>` owns its `T`s, like `std::vec::IntoIter<T>`: unwind safe when they are.
+impl<T: std::panic::UnwindSafe> std::panic::UnwindSafe for IntoIter<T> {}
+
 impl<T> IntoIter<T> {
     /// Takes over a buffer's memory and its first `len` elements.
     ///

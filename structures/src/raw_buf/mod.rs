@@ -44,6 +44,7 @@ use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut, RangeBounds};
+use std::panic::UnwindSafe;
 use std::ptr;
 use std::slice::{self, SliceIndex};
 
@@ -66,8 +67,16 @@ pub struct RawBuf<T> {
     /// by the buffer; the other slots are treated as uninitialised.
     len: usize,
     /// Tells the drop checker that a `RawBuf<T>` owns and drops values of type `T`.
-    _owns: PhantomData<T>,
+    _owns: Owns<T>,
 }
+
+/// The marker of ownership of `T`s.
+#[cfg(not(lockstep_type_bug = "raw_buf-dropck-escape"))]
+type Owns<T> = PhantomData<T>;
+/// The seeded type-level bug `raw_buf-dropck-escape`: no marker of ownership (with the
+/// `#[may_dangle]` of the `Drop` impls, drop check believes no `T` is dropped).
+#[cfg(lockstep_type_bug = "raw_buf-dropck-escape")]
+type Owns<T> = PhantomData<fn() -> T>;
 
 // SAFETY: a `RawBuf<T>` owns its elements and its allocation exclusively, exactly like
 // `Vec<T>`: sending it to another thread moves the `T`s there, which is sound when `T: Send`.
@@ -77,6 +86,10 @@ unsafe impl<T: Send> Send for RawBuf<T> {}
 // method taking `&self` mutates anything; so sharing it between threads is sound when
 // `T: Sync`.
 unsafe impl<T: Sync> Sync for RawBuf<T> {}
+
+/// A `RawBuf<T>` owns its `T`s as `Vec<T>` does, so it is unwind safe when they are (the raw
+/// pointer inside would otherwise ask `T: RefUnwindSafe`; `lockstep audit` found the difference).
+impl<T: UnwindSafe> UnwindSafe for RawBuf<T> {}
 
 impl<T> RawBuf<T> {
     /// Creates an empty buffer without allocating.
@@ -187,8 +200,18 @@ impl<T> RawBuf<T> {
     }
 
     /// An iterator over references to the elements, front to back.
+    #[cfg(not(lockstep_type_bug = "raw_buf-iter-unbounded"))]
     pub fn iter(&self) -> slice::Iter<'_, T> {
         self.as_slice().iter()
+    }
+
+    /// The seeded type-level bug `raw_buf-iter-unbounded`: the iterator's lifetime is not tied
+    /// to `self`.
+    #[cfg(lockstep_type_bug = "raw_buf-iter-unbounded")]
+    pub fn iter<'a>(&self) -> slice::Iter<'a, T> {
+        // SAFETY: none, on purpose: this is the seeded bug. The elements are initialised, but
+        // nothing keeps them alive for `'a`, which the caller picks.
+        unsafe { slice::from_raw_parts(self.mem.ptr(), self.len) }.iter()
     }
 
     /// An iterator over mutable references to the elements, front to back.
@@ -728,12 +751,30 @@ impl<T> Drop for BackshiftOnDrop<'_, T> {
     }
 }
 
+impl<T> RawBuf<T> {
+    /// What dropping the buffer does, before its field `mem` frees the memory.
+    fn drop_elements(&mut self) {
+        // SAFETY: slots `0..len` hold initialised elements owned by the buffer, dropped exactly
+        // once here (by `drop`). If a destructor panics, the slice's drop glue drops the rest;
+        // then (also while unwinding) the field `mem` frees the memory.
+        unsafe { ptr::drop_in_place(ptr::slice_from_raw_parts_mut(self.mem.ptr(), self.len)) };
+    }
+}
+
+#[cfg(not(lockstep_type_bug = "raw_buf-dropck-escape"))]
 impl<T> Drop for RawBuf<T> {
     fn drop(&mut self) {
-        // SAFETY: slots `0..len` hold initialised elements owned by the buffer, dropped exactly
-        // once here. If a destructor panics, the slice's drop glue drops the rest; then (also
-        // while unwinding) the field `mem` frees the memory.
-        unsafe { ptr::drop_in_place(ptr::slice_from_raw_parts_mut(self.mem.ptr(), self.len)) };
+        self.drop_elements();
+    }
+}
+
+// SAFETY: none, on purpose: this is the seeded bug `raw_buf-dropck-escape`. `drop` does drop
+// `T`s, which may read borrows that `#[may_dangle]` lets die first, and `Owns<T>` no longer says
+// that the buffer owns them.
+#[cfg(lockstep_type_bug = "raw_buf-dropck-escape")]
+unsafe impl<#[may_dangle] T> Drop for RawBuf<T> {
+    fn drop(&mut self) {
+        self.drop_elements();
     }
 }
 

@@ -273,11 +273,28 @@ impl<T> RawMem<T> {
     }
 }
 
+impl<T> RawMem<T> {
+    /// What dropping the memory does.
+    fn free(&mut self) {
+        // SAFETY: `ptr` and `cap` describe this allocation (field invariants), which nobody else
+        // frees and which is not used after this (called only by `drop`).
+        unsafe { free(self.ptr, self.cap) };
+    }
+}
+
+#[cfg(not(lockstep_type_bug = "raw_buf-dropck-escape"))]
 impl<T> Drop for RawMem<T> {
     fn drop(&mut self) {
-        // SAFETY: `ptr` and `cap` describe this allocation (field invariants), which nobody else
-        // frees and which is not used after this destructor.
-        unsafe { free(self.ptr, self.cap) };
+        self.free();
+    }
+}
+
+// SAFETY: `drop` only frees the memory and never touches a `T`, so `T` may dangle (this impl
+// is part of the seeded bug `raw_buf-dropck-escape` only because the buffer's impl is).
+#[cfg(lockstep_type_bug = "raw_buf-dropck-escape")]
+unsafe impl<#[may_dangle] T> Drop for RawMem<T> {
+    fn drop(&mut self) {
+        self.free();
     }
 }
 
