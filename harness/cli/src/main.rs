@@ -79,6 +79,10 @@ enum Command {
     /// Source coverage of the crates under test: the lines and unsafe blocks the target's
     /// inputs never run (`cargo fuzz coverage`, then `llvm-cov`).
     Coverage(commands::coverage::Args),
+    /// Audit the structures' types, where no fuzzer reaches: unbounded lifetimes, unbounded
+    /// `unsafe impl Send`/`Sync`, safe functions taking raw pointers (from rustdoc's JSON), and
+    /// variance, auto traits and drop check compared with each subject type's model.
+    Audit(commands::audit::Args),
     /// Write one self-contained HTML page of what the campaigns did and never reached.
     Report(commands::report::Args),
     /// List the fuzz targets.
@@ -132,6 +136,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sweep(args) => commands::sweep::run(&ctx, args),
         Command::Coverage(args) => commands::coverage::run(&ctx, args),
         Command::Report(args) => commands::report::run(&ctx, args),
+        Command::Audit(args) => commands::audit::run(&ctx, args),
         Command::Targets => commands::info::targets(&ctx),
         Command::Bugs => commands::info::bugs(&ctx),
     }

@@ -10,6 +10,7 @@ use crate::builds::Builds;
 use crate::project::Project;
 
 pub mod accept;
+pub mod audit;
 pub mod corpus;
 pub mod coverage;
 pub mod fuzz;

@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Ctx;
+use super::audit::{self, Audit, AuditCase};
 use super::coverage::SourceCoverage;
 use crate::project::Project;
 
@@ -59,6 +60,10 @@ pub struct TargetReport {
     pub source: Option<SourceCoverage>,
     /// The regression corpus.
     pub regressions: Vec<Regression>,
+    /// The last `lockstep audit` of the correct build (`fuzz/audit/<target>.json`).
+    pub audit: Option<Audit>,
+    /// The stored audit cases (`corpora/<target>/audit/`), by name.
+    pub audit_cases: Vec<(String, AuditCase)>,
 }
 
 /// One campaign, as its files under `fuzz/history/` recorded it.
@@ -191,6 +196,13 @@ fn one_line(t: &TargetReport) -> String {
         }
         None => line.push_str("; source coverage not measured (`lockstep coverage`)"),
     }
+    match &t.audit {
+        Some(a) => {
+            let live = a.findings.iter().filter(|r| r.intended.is_none()).count();
+            let _ = write!(line, "; audit: {live} finding(s) not intended");
+        }
+        None => line.push_str("; not audited (`lockstep audit`)"),
+    }
     line
 }
 
@@ -259,7 +271,20 @@ fn gather(project: &Project, target: &str) -> Result<TargetReport> {
             }
         })
         .collect();
+    let audit_file = project
+        .fuzz_dir
+        .join("audit")
+        .join(format!("{target}.json"));
+    let audit = match std::fs::read_to_string(&audit_file) {
+        Ok(text) => Some(
+            serde_json::from_str(&text)
+                .with_context(|| format!("reading {}", audit_file.display()))?,
+        ),
+        Err(_) => None,
+    };
     Ok(TargetReport {
+        audit,
+        audit_cases: audit::read_cases(project, target)?,
         target: target.to_owned(),
         campaigns: histories.len(),
         last,
@@ -374,7 +399,9 @@ summary{cursor:pointer}.muted{color:#777}\n";
 fn target_section(page: &mut String, t: &TargetReport) -> Result<()> {
     let _ = writeln!(page, "<section id=\"{0}\">\n<h2>{0}</h2>", esc(&t.target));
     let Some(last) = &t.last else {
-        page.push_str("<p>No campaign recorded: run <code>lockstep fuzz</code>.</p>\n</section>\n");
+        page.push_str("<p>No campaign recorded: run <code>lockstep fuzz</code>.</p>\n");
+        audit_section(page, t);
+        page.push_str("</section>\n");
         return Ok(());
     };
     let end = last.samples.last().copied();
@@ -437,6 +464,7 @@ fn target_section(page: &mut String, t: &TargetReport) -> Result<()> {
     source_section(page, t);
     findings_section(page, last);
     regressions_section(page, t);
+    audit_section(page, t);
     page.push_str("</section>\n");
     Ok(())
 }
@@ -691,6 +719,72 @@ fn regressions_section(page: &mut String, t: &TargetReport) {
             );
         }
         page.push_str("</tr>\n");
+    }
+    page.push_str("</table>\n");
+}
+
+/// The type-level audit: its last run on the correct build, and the stored audit cases.
+fn audit_section(page: &mut String, t: &TargetReport) {
+    page.push_str("<h3>Type-level audit</h3>\n");
+    match &t.audit {
+        None => page.push_str("<p>Not audited: run <code>lockstep audit</code>.</p>\n"),
+        Some(a) => {
+            let live = a.findings.iter().filter(|r| r.intended.is_none()).count();
+            let _ = writeln!(
+                page,
+                "<p>Last <code>lockstep audit</code>: {} subject type(s) compared with their \
+                 models and the public API read, in {:.1} s; {live} finding(s) not declared \
+                 intended, {} intended.</p>",
+                a.pairs,
+                a.seconds,
+                a.findings.len() - live
+            );
+            if !a.findings.is_empty() {
+                page.push_str(
+                    "<table class=\"audit\"><tr><th>status</th><th>class</th><th>where</th>\
+                     <th>finding</th></tr>\n",
+                );
+                for r in &a.findings {
+                    let f = &r.finding;
+                    let status = r
+                        .intended
+                        .as_ref()
+                        .map_or_else(|| f.severity.to_string(), |why| format!("intended: {why}"));
+                    let _ = writeln!(
+                        page,
+                        "<tr><td class=\"l\">{}</td><td>{}</td><td><code>{}</code></td>\
+                         <td class=\"l\">{}</td></tr>",
+                        esc(&status),
+                        esc(&f.class),
+                        esc(&f.location),
+                        esc(&f.message)
+                    );
+                }
+                page.push_str("</table>\n");
+            }
+        }
+    }
+    let _ = writeln!(page, "<p>Stored audit cases: {}.</p>", t.audit_cases.len());
+    if t.audit_cases.is_empty() {
+        return;
+    }
+    page.push_str(
+        "<table class=\"audit-cases\"><tr><th>case</th><th>class</th><th>severity</th>\
+         <th>seeded bug</th><th>expect</th><th>where</th><th>finding</th></tr>\n",
+    );
+    for (name, c) in &t.audit_cases {
+        let _ = writeln!(
+            page,
+            "<tr><td class=\"l\"><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td><code>{}</code></td><td class=\"l\">{}</td></tr>",
+            esc(name),
+            esc(&c.class),
+            c.severity,
+            esc(c.seeded_bug.as_deref().unwrap_or("-")),
+            esc(&c.expect),
+            esc(&c.location),
+            esc(&c.message)
+        );
     }
     page.push_str("</table>\n");
 }
