@@ -13,7 +13,7 @@
 //! With the `seeded-bugs` feature the crate also carries known bugs, listed in [`seeded`], each
 //! switched on at run time. They exist to prove that the harness finds what it claims. Its
 //! type-level bugs ([`seeded::TYPE_BUGS`]), which only `lockstep audit` can see, are compiled in
-//! with `--cfg lockstep_type_bug="ID"` instead.
+//! with `--cfg lockstep_type_bug --cfg lockstep_type_bug="ID"` instead.
 #![warn(missing_docs)]
 // The drop-check escape needs `#[may_dangle]`, which only nightly has (`lockstep audit` builds
 // with nightly).

@@ -276,8 +276,9 @@ seeded_bugs! {
 /// A seeded bug in a type's API rather than in its code: what a well-typed program may do with
 /// the type is wrong, so no op sequence shows it, and only `lockstep audit` (which reads the
 /// API's types and compiles small programs against them) can. Each is compiled in by
-/// `--cfg lockstep_type_bug="ID"` (nightly: the drop-check escape needs `#[may_dangle]`), never
-/// switched on at run time.
+/// `--cfg lockstep_type_bug --cfg lockstep_type_bug="ID"` (the first lets an unknown id fail to
+/// compile; nightly, since the drop-check escape needs `#[may_dangle]`), never switched on at
+/// run time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TypeBug {
     /// Its id: the value of the `lockstep_type_bug` cfg that compiles it in.

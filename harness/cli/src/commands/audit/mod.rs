@@ -289,9 +289,9 @@ fn render(audit: &Audit) -> String {
         .count();
     for r in &audit.findings {
         let f = &r.finding;
-        let status = match (&r.intended, &r.case) {
-            (Some(_), _) => "intended".to_owned(),
-            (None, _) => f.severity.to_string(),
+        let status = match &r.intended {
+            Some(_) => "intended".to_owned(),
+            None => f.severity.to_string(),
         };
         out += &format!(
             "{status:<9} {:<20} {}  {}\n",
@@ -453,7 +453,7 @@ fn rustdoc_json(
         let first = stderr
             .lines()
             .find(|l| l.starts_with("error"))
-            .unwrap_or_else(|| crate::process::last_words(&stderr).leak());
+            .map_or_else(|| crate::process::last_words(&stderr), str::to_owned);
         bail!(
             "building {crate_name}'s API (cargo +nightly rustdoc, {}): {first}",
             cfg_note(cfg)
