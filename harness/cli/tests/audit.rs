@@ -47,7 +47,7 @@ fn a_stored_finding_the_audit_no_longer_reports_fails_the_check() {
     let dir = corpora();
     let case = dir
         .path()
-        .join("raw_buf/audit/raw_buf-iter-unbounded-bcb0741c.toml");
+        .join("raw_buf/audit/raw_buf-iter-unbounded-60680515.toml");
     let stored = std::fs::read_to_string(&case).unwrap();
     std::fs::write(
         &case,
@@ -58,12 +58,12 @@ fn a_stored_finding_the_audit_no_longer_reports_fails_the_check() {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(
-        all.contains("FAILED raw_buf-iter-unbounded-bcb0741c: the audit with raw_buf-iter-unbounded built in no longer reports"),
+        all.contains("FAILED raw_buf-iter-unbounded-60680515: the audit with raw_buf-iter-unbounded built in no longer reports"),
         "{all}"
     );
     // The other cases still hold.
     assert!(
-        all.contains("raw_buf-drain-contravariant-09ed2a40: reported with"),
+        all.contains("raw_buf-drain-contravariant-9ca9dd39: reported with"),
         "{all}"
     );
 }
@@ -89,7 +89,7 @@ fn bad_cases_and_unknown_ids_are_refused_with_one_line() {
     );
     std::fs::remove_file(audit_dir.join("corrupt.toml")).unwrap();
     // A stored case's seeded bug becomes a build flag only when the declarations hold its id.
-    let case = audit_dir.join("raw_buf-iter-unbounded-bcb0741c.toml");
+    let case = audit_dir.join("raw_buf-iter-unbounded-60680515.toml");
     let stored = std::fs::read_to_string(&case).unwrap();
     std::fs::write(
         &case,

@@ -222,16 +222,7 @@ fn gather(project: &Project, target: &str) -> Result<TargetReport> {
     let chosen = plain.or_else(|| histories.iter().map(|(p, _)| p).next_back());
     let last = chosen.map(|p| read_campaign(project, p)).transpose()?;
     let op_coverage = match chosen {
-        Some(history) => {
-            let file = history.with_extension("ops.json");
-            match std::fs::read_to_string(&file) {
-                Ok(text) => Some(
-                    serde_json::from_str(&text)
-                        .with_context(|| format!("reading {}", file.display()))?,
-                ),
-                Err(_) => None,
-            }
-        }
+        Some(history) => read_kept(&history.with_extension("ops.json"))?,
         None => None,
     };
     let accepted: Accepted =
@@ -241,13 +232,7 @@ fn gather(project: &Project, target: &str) -> Result<TargetReport> {
         .join("coverage")
         .join(target)
         .join("lockstep.json");
-    let source = match std::fs::read_to_string(&source_file) {
-        Ok(text) => Some(
-            serde_json::from_str(&text)
-                .with_context(|| format!("reading {}", source_file.display()))?,
-        ),
-        Err(_) => None,
-    };
+    let source = read_kept(&source_file)?;
     let regressions = corpus::read_dir(&project.corpus_dir(target, "regressions"))?
         .into_iter()
         .map(|case| {
@@ -275,13 +260,7 @@ fn gather(project: &Project, target: &str) -> Result<TargetReport> {
         .fuzz_dir
         .join("audit")
         .join(format!("{target}.json"));
-    let audit = match std::fs::read_to_string(&audit_file) {
-        Ok(text) => Some(
-            serde_json::from_str(&text)
-                .with_context(|| format!("reading {}", audit_file.display()))?,
-        ),
-        Err(_) => None,
-    };
+    let audit = read_kept(&audit_file)?;
     Ok(TargetReport {
         audit,
         audit_cases: audit::read_cases(project, target)?,
@@ -298,6 +277,17 @@ fn gather(project: &Project, target: &str) -> Result<TargetReport> {
         source,
         regressions,
     })
+}
+
+/// What a command kept for the report (`lockstep coverage`'s, `lockstep audit`'s, a campaign's
+/// op coverage): `None` when it never ran, an error when the file is not what it wrote.
+fn read_kept<T: serde::de::DeserializeOwned>(file: &Path) -> Result<Option<T>> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => Ok(Some(
+            serde_json::from_str(&text).with_context(|| format!("reading {}", file.display()))?,
+        )),
+        Err(_) => Ok(None),
+    }
 }
 
 /// Every history file of a target, oldest first, each with whether a seeded bug was on.

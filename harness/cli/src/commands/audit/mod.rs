@@ -210,30 +210,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     let mut all = Vec::new();
     for target in &targets {
         let audit = audit(project, target, &decls[target], args.seeded_bug.as_deref())?;
-        let mut cases = read_cases(project, target)?;
-        let mut reported = Vec::new();
-        for finding in audit.1 {
-            let intended = decls[target].intended.get(&finding.key).cloned();
-            let mut case = cases
-                .iter()
-                .find(|(_, c)| c.key == finding.key)
-                .map(|(n, _)| n.clone());
-            if intended.is_none() {
-                failed = true;
-                if case.is_none() && !args.no_store {
-                    let (name, stored) =
-                        store(project, target, &finding, args.seeded_bug.as_deref())?;
-                    cases.push((name.clone(), stored));
-                    case = Some(format!("new: stored as {name}"));
-                } else if let Some(name) = &case {
-                    case = Some(format!("known: {name}"));
-                }
+        let cases = read_cases(project, target)?;
+        let mut reported = account(&decls[target], audit.1, &cases);
+        for r in reported.iter_mut().filter(|r| r.intended.is_none()) {
+            failed = true;
+            if r.case.is_none() && !args.no_store {
+                let name = store(project, target, &r.finding, args.seeded_bug.as_deref())?;
+                r.case = Some(format!("new: stored as {name}"));
             }
-            reported.push(Reported {
-                finding,
-                intended,
-                case,
-            });
         }
         let audit = Audit {
             target: target.clone(),
@@ -258,6 +242,26 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Each finding with what it is to the target: intended (with the reason), or held by a stored
+/// case.
+fn account(
+    decls: &Declarations,
+    findings: Vec<Finding>,
+    cases: &[(String, AuditCase)],
+) -> Vec<Reported> {
+    findings
+        .into_iter()
+        .map(|finding| Reported {
+            intended: decls.intended.get(&finding.key).cloned(),
+            case: cases
+                .iter()
+                .find(|(_, c)| c.key == finding.key)
+                .map(|(name, _)| format!("known: {name}")),
+            finding,
+        })
+        .collect()
 }
 
 /// Keeps the audit of the correct build for `lockstep report`: `fuzz/audit/<target>.json`.
@@ -570,13 +574,13 @@ pub fn read_cases(project: &Project, target: &str) -> Result<Vec<(String, AuditC
     Ok(cases)
 }
 
-/// Stores a new finding as a case: (name, case).
+/// Stores a new finding as a case; its name.
 fn store(
     project: &Project,
     target: &str,
     finding: &Finding,
     seeded: Option<&str>,
-) -> Result<(String, AuditCase)> {
+) -> Result<String> {
     let case = AuditCase {
         target: target.to_owned(),
         expect: "finding".into(),
@@ -588,12 +592,11 @@ fn store(
         message: finding.message.clone(),
         found_by: "lockstep audit".into(),
     };
-    let hash = finding.key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
-    // Named as the regression corpus names its cases: by the seeded bug, or else by the class.
+    // Named as the regression corpus names its cases: by the seeded bug, or else by the class,
+    // and the start of the hash of what identifies it.
     let stem = seeded.map_or_else(|| format!("{target}-{}", finding.class), str::to_owned);
-    let name = format!("{stem}-{:08x}", hash as u32);
+    let hash = lockstep::case::checksum(finding.key.as_bytes());
+    let name = format!("{stem}-{}", &hash["fnv1a64:".len().."fnv1a64:".len() + 8]);
     let dir = project.corpus_dir(target, "audit");
     std::fs::create_dir_all(&dir)?;
     let header = match seeded {
@@ -606,7 +609,7 @@ fn store(
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, header + &toml::to_string(&case)?)
         .with_context(|| format!("writing {}", path.display()))?;
-    Ok((name, case))
+    Ok(name)
 }
 
 /// `lockstep audit --check`: the stored cases' verdicts, and nothing else reported.
@@ -655,17 +658,7 @@ fn check(
             }
         }
         rows.push(line);
-        let findings = correct
-            .iter()
-            .map(|f| Reported {
-                finding: f.clone(),
-                intended: d.intended.get(&f.key).cloned(),
-                case: cases
-                    .iter()
-                    .find(|(_, c)| c.key == f.key)
-                    .map(|(n, _)| format!("known: {n}")),
-            })
-            .collect();
+        let findings = account(d, correct.clone(), &cases);
         keep(
             project,
             &Audit {

@@ -124,18 +124,14 @@ pub fn check(
                         traits.probe(ask(name, t, w), &format!("fn probe() {{ {f}::<{ty}>(); }}"));
                     }
                 }
-                let (l, s) = (
-                    instantiate(side, p, &[(t.as_str(), "&'l u8")], "'s"),
-                    instantiate(side, p, &[(t.as_str(), "&'s u8")], "'s"),
-                );
-                let v = "fn probe<'s, 'l: 's>";
-                borrows.probe(
-                    ask("variance", t, "shrink"),
-                    &format!("{v}(x: {l}) -> {s} {{ x }}"),
-                );
-                borrows.probe(
-                    ask("variance", t, "stretch"),
-                    &format!("{v}(x: {s}) -> {l} {{ x }}"),
+                variance(
+                    &mut borrows,
+                    &ask,
+                    t,
+                    [
+                        instantiate(side, p, &[(t.as_str(), "&'l u8")], "'s"),
+                        instantiate(side, p, &[(t.as_str(), "&'s u8")], "'s"),
+                    ],
                 );
                 if p.lifetimes.is_empty() {
                     for (what, elem) in [("borrow", "&'x u8"), ("reads", "Reads<'x>")] {
@@ -151,18 +147,14 @@ pub fn check(
                 }
             }
             for l in &p.lifetimes {
-                let (long, short) = (
-                    instantiate(side, p, &[(l.as_str(), "'l")], "'s"),
-                    instantiate(side, p, &[(l.as_str(), "'s")], "'s"),
-                );
-                let v = "fn probe<'s, 'l: 's>";
-                borrows.probe(
-                    ask("variance", l, "shrink"),
-                    &format!("{v}(x: {long}) -> {short} {{ x }}"),
-                );
-                borrows.probe(
-                    ask("variance", l, "stretch"),
-                    &format!("{v}(x: {short}) -> {long} {{ x }}"),
+                variance(
+                    &mut borrows,
+                    &ask,
+                    l,
+                    [
+                        instantiate(side, p, &[(l.as_str(), "'l")], "'s"),
+                        instantiate(side, p, &[(l.as_str(), "'s")], "'s"),
+                    ],
                 );
             }
         }
@@ -193,6 +185,25 @@ pub fn check(
         }
     }
     Ok(compare(pairs, &parsed, &answers))
+}
+
+/// The two variance probes of a parameter, given the type with it long and short: may the
+/// long one shrink (covariant), and the short one stretch (contravariant)?
+fn variance(
+    bin: &mut Bin,
+    ask: &dyn Fn(&'static str, &str, &str) -> Question,
+    param: &str,
+    [long, short]: [String; 2],
+) {
+    let v = "fn probe<'s, 'l: 's>";
+    bin.probe(
+        ask("variance", param, "shrink"),
+        &format!("{v}(x: {long}) -> {short} {{ x }}"),
+    );
+    bin.probe(
+        ask("variance", param, "stretch"),
+        &format!("{v}(x: {short}) -> {long} {{ x }}"),
+    );
 }
 
 type Answers<'a> = BTreeMap<(usize, &'a str, String, String, bool), bool>;
@@ -226,17 +237,10 @@ fn compare(pairs: &[Pair], parsed: &[Parsed], answers: &Answers<'_>) -> Vec<Find
         let unsound = looser && !matches!(check, "Unpin" | "UnwindSafe");
         let p = &parsed[i];
         let names = |with: &[(&str, &str)]| {
-            let (ty, mty) = (
-                instantiate(&p.subject, p, with, "'static"),
-                instantiate(&p.model, p, with, "'static"),
-            );
-            // The model by its path when the two share a name (`IntoIter`).
-            let m = if short(&ty) == short(&mty) {
-                mty
-            } else {
-                short(&mty)
-            };
-            (short(&ty), m)
+            shown(
+                &instantiate(&p.subject, p, with, "'static"),
+                &instantiate(&p.model, p, with, "'static"),
+            )
         };
         // What differs, for the key: a finding whose answers change is another finding.
         let mut detail = Vec::new();
@@ -251,14 +255,7 @@ fn compare(pairs: &[Pair], parsed: &[Parsed], answers: &Answers<'_>) -> Vec<Find
                     (true, true) => "bivariant",
                     (false, false) => "invariant",
                 };
-                let (ty, mty) = (
-                    short(&pair.subject),
-                    if short(&pair.subject) == short(&pair.model) {
-                        pair.model.clone()
-                    } else {
-                        short(&pair.model)
-                    },
-                );
+                let (ty, mty) = shown(&pair.subject, &pair.model);
                 let subject = name(get("shrink", |r| r.1), get("stretch", |r| r.1));
                 let model = name(get("shrink", |r| r.2), get("stretch", |r| r.2));
                 detail.push(format!("{subject}, the model {model}"));
@@ -565,6 +562,14 @@ fn instantiate(ty: &syn::Type, p: &Parsed, with: &[(&str, &str)], rest: &str) ->
     let mut ty = ty.clone();
     sub.visit_type_mut(&mut ty);
     tidy(&ty.to_token_stream().to_string())
+}
+
+/// A subject and its model as findings show them: without paths, except the model's when the
+/// two would read the same (`IntoIter<u8>` and `std::vec::IntoIter<u8>`).
+fn shown(subject: &str, model: &str) -> (String, String) {
+    let (s, m) = (short(subject), short(model));
+    let m = if s == m { tidy(model) } else { m };
+    (s, m)
 }
 
 /// A type's text without the paths of its names: `RawBuf<Rc<u8>>`.
