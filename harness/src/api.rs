@@ -218,8 +218,10 @@ macro_rules! ops {
 
 /// Declares a spec whose two sides are driven by the same generic functions: `apply` (an op on
 /// either side, usually over a [`same_api!`](crate::same_api) trait) and `state` (either side's
-/// whole state, item by item). Both sides start from `Default::default()`; the items after
-/// `state` (at least `check_invariants`, and `config` if the defaults do not suit) go into the
+/// whole state, item by item). Both sides start from `Default::default()`, or from a generic
+/// function named by `new =` before `apply` (`fn new<Q: Queue>() -> Q { Q::with_capacity(4) }`),
+/// for types without a `Default` or whose default does not suit. The items after `state` (at
+/// least `check_invariants`, and `config` if the defaults do not suit) go into the
 /// [`Spec`](crate::Spec) implementation as written.
 ///
 /// ```
@@ -246,6 +248,12 @@ macro_rules! ops {
 /// ```
 #[macro_export]
 macro_rules! spec {
+    (@new) => {
+        ::core::default::Default::default()
+    };
+    (@new $new:path) => {
+        $new()
+    };
     (
         $(#[$attr:meta])*
         $vis:vis struct $name:ident {
@@ -254,6 +262,7 @@ macro_rules! spec {
             type Subject = $subject:ty;
             type Output = $out:ty;
             type Item = $item:ty;
+            $(new = $new:path;)?
             apply = $apply:path;
             state = $state:path;
             $($items:tt)*
@@ -271,11 +280,11 @@ macro_rules! spec {
             type Item = $item;
 
             fn new_model() -> $model {
-                ::core::default::Default::default()
+                $crate::spec!(@new $($new)?)
             }
 
             fn new_subject() -> $subject {
-                ::core::default::Default::default()
+                $crate::spec!(@new $($new)?)
             }
 
             fn apply_model(model: &mut $model, op: &$op) -> $out {

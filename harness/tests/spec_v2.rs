@@ -299,3 +299,90 @@ fn zero_sized_elements_are_counted_and_shaped_iterators_panic_on_both_sides() {
         "{failure}"
     );
 }
+
+/// A bounded queue whose `push_back` refuses one element early when `EARLY` is set.
+struct Slots<const EARLY: bool> {
+    items: Vec<Tracked<u32>>,
+    capacity: usize,
+}
+
+impl<const EARLY: bool> Slots<EARLY> {
+    fn with_capacity(capacity: usize) -> Self {
+        Slots {
+            items: Vec::new(),
+            capacity,
+        }
+    }
+
+    fn push_back(&mut self, value: Tracked<u32>) -> Result<(), Tracked<u32>> {
+        if self.items.len() + usize::from(EARLY) >= self.capacity {
+            return Err(value);
+        }
+        self.items.push(value);
+        Ok(())
+    }
+}
+
+lockstep::ops! {
+    enum RingOp {
+        PushBack(u32),
+    }
+}
+
+lockstep::same_api! {
+    trait Ring for lockstep::models::RingModel<Tracked<u32>>, Slots<false>, Slots<true> {
+        fn with_capacity(capacity: usize) -> Self;
+        fn push_back(&mut self, value: Tracked<u32>) -> Result<(), Tracked<u32>>;
+    }
+}
+
+fn push_back<R: Ring>(ring: &mut R, op: &RingOp) -> Out<u32> {
+    let RingOp::PushBack(v) = op;
+    ring.push_back(Tracked::new(*v)).err().into()
+}
+
+fn nothing<R: Ring>(_: &R) -> impl Iterator<Item = u32> {
+    std::iter::empty()
+}
+
+/// Both sides are made by this, not by `Default` (which `RingModel` does not have).
+fn two_slots<R: Ring>() -> R {
+    R::with_capacity(2)
+}
+
+macro_rules! ring_spec {
+    ($name:ident, $subject:ty) => {
+        lockstep::spec! {
+            struct $name {
+                type Op = RingOp;
+                type Model = lockstep::models::RingModel<Tracked<u32>>;
+                type Subject = $subject;
+                type Output = Out<u32>;
+                type Item = u32;
+                new = two_slots;
+                apply = push_back;
+                state = nothing;
+
+                fn check_invariants(_: &$subject) {}
+            }
+        }
+    };
+}
+
+ring_spec!(SlotsSpec, Slots<false>);
+ring_spec!(EarlySlotsSpec, Slots<true>);
+
+#[test]
+fn spec_makes_both_sides_with_the_function_new_names() {
+    let ops = lockstep::steps([1, 2, 3].map(RingOp::PushBack).to_vec());
+    assert!(matches!(
+        lockstep::run::<SlotsSpec>(&ops),
+        Outcome::Pass { .. }
+    ));
+    // Refusing the second push of two slots is found at that push.
+    let Outcome::Fail(f) = lockstep::run::<EarlySlotsSpec>(&ops) else {
+        panic!("an early refusal passed");
+    };
+    assert!(matches!(f.kind, FailureKind::Divergence { .. }), "{f}");
+    assert_eq!(f.ops.len(), 2, "{f}");
+}
