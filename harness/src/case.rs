@@ -56,11 +56,6 @@ pub enum CaseError {
         /// What it is instead.
         kind: &'static str,
     },
-    /// The file is empty.
-    Empty {
-        /// The path given.
-        path: PathBuf,
-    },
     /// The file is larger than [`MAX_CASE_BYTES`].
     TooLarge {
         /// The path given.
@@ -97,12 +92,6 @@ impl fmt::Display for CaseError {
                  traces)",
                 path.display()
             ),
-            CaseError::Empty { path } => write!(
-                f,
-                "{}: the case file is empty (truncated? take it again from the fuzzer's artifacts \
-                 or the corpus)",
-                path.display()
-            ),
             CaseError::TooLarge { path, len } => write!(
                 f,
                 "{}: {len} bytes is not a case (at most {MAX_CASE_BYTES} bytes): wrong file?",
@@ -118,16 +107,13 @@ impl fmt::Display for CaseError {
 }
 
 impl CaseError {
-    /// Whether the file itself is no case (empty, too large, not a regular file, a corrupt
+    /// Whether the file itself is no case (too large, not a regular file, a corrupt
     /// trace), so reading it again cannot go otherwise; a missing or unreadable file may be
     /// there, or readable, next time.
     pub fn is_in_the_file(&self) -> bool {
         matches!(
             self,
-            CaseError::Empty { .. }
-                | CaseError::TooLarge { .. }
-                | CaseError::NotAFile { .. }
-                | CaseError::NotUtf8 { .. }
+            CaseError::TooLarge { .. } | CaseError::NotAFile { .. } | CaseError::NotUtf8 { .. }
         )
     }
 }
@@ -180,8 +166,9 @@ pub fn input_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Reads a case file, refusing missing, empty, oversized and corrupt files, and anything that
-/// is not a regular file.
+/// Reads a case file, refusing missing, oversized and corrupt files, and anything that is not a
+/// regular file. An empty file is the empty input, which a fuzzer runs first: a structure that
+/// fails before any op (a fresh one whose state or invariants are wrong) fails on it.
 pub fn read(path: &Path) -> Result<Case, CaseError> {
     let path_buf = || path.to_path_buf();
     let meta = std::fs::metadata(path).map_err(|error| match error.kind() {
@@ -224,9 +211,6 @@ pub fn read(path: &Path) -> Result<Case, CaseError> {
             path: path_buf(),
             len: bytes.len() as u64,
         });
-    }
-    if bytes.is_empty() {
-        return Err(CaseError::Empty { path: path_buf() });
     }
     Case::from_bytes(bytes).map_err(|e| match e {
         CaseError::NotUtf8 { offset, .. } => CaseError::NotUtf8 {

@@ -577,9 +577,8 @@ fn ops(targets: &[Target], args: &[String]) -> Result<ExitCode, String> {
     let mut unreadable = Vec::new();
     let mut cases = files.iter().filter_map(|file| match case::read(file) {
         Ok(case) => Some(case),
-        // What a fuzz target runs as nothing: an empty input, or a fuzzer's edit of a trace
-        // that is no longer text.
-        Err(case::CaseError::Empty { .. } | case::CaseError::NotUtf8 { .. }) => None,
+        // What a fuzz target runs as nothing: a fuzzer's edit of a trace that is no longer text.
+        Err(case::CaseError::NotUtf8 { .. }) => None,
         Err(e) => {
             unreadable.push(e.to_string());
             None

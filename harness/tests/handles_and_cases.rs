@@ -65,8 +65,11 @@ fn case_files_are_read_or_refused_clearly() {
         "{err}"
     );
 
-    let err = case::read(&write("empty", b"")).unwrap_err();
-    assert!(matches!(err, CaseError::Empty { .. }) && err.to_string().contains("truncated"));
+    // The empty input, which fails when a fresh structure does.
+    assert_eq!(
+        case::read(&write("empty", b"")).unwrap(),
+        Case::Bytes(Vec::new())
+    );
 
     let huge = write("huge", &vec![0; MAX_CASE_BYTES as usize + 1]);
     let err = case::read(&huge).unwrap_err();

@@ -1300,6 +1300,9 @@ fn processed_line(target: &str, case: &Path, result: &Result<Processed, String>)
             ));
         }
         Ok(p) if p.repeat => return None,
+        Ok(p) if !p.reproduced => {
+            return Some(format!("{target}: {} does not reproduce", short_name(case)));
+        }
         Ok(p) => p,
     };
     let ops = p
