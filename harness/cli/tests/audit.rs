@@ -112,3 +112,60 @@ fn bad_cases_and_unknown_ids_are_refused_with_one_line() {
     );
     refused(audit(dir.path(), &["nope"]), "nope");
 }
+
+#[test]
+fn a_fixed_finding_is_marked_fixed_and_reported_as_a_regression_if_it_comes_back() {
+    let dir = corpora();
+    let audit_dir = dir.path().join("raw_buf/audit");
+    // A finding of the correct build, stored before its fix: the seeded case without its bug.
+    let seeded =
+        std::fs::read_to_string(audit_dir.join("raw_buf-iter-unbounded-60680515.toml")).unwrap();
+    let unseeded: String = seeded
+        .lines()
+        .filter(|l| !l.starts_with("seeded_bug"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let case = audit_dir.join("raw_buf-unbounded-lifetime-1.toml");
+    std::fs::write(&case, unseeded).unwrap();
+    let out = audit(dir.path(), &["raw_buf", "--check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("raw_buf-unbounded-lifetime-1: the audit no longer reports it"),
+        "{}",
+        text(&out)
+    );
+    let out = audit(dir.path(), &["raw_buf"]);
+    assert!(
+        out.status.success()
+            && text(&out).contains(
+                "no longer reported: raw_buf-unbounded-lifetime-1 (if fixed, `lockstep audit \
+                 raw_buf --mark-fixed` marks them so)"
+            ),
+        "{}",
+        text(&out)
+    );
+    let out = audit(dir.path(), &["raw_buf", "--mark-fixed"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let marked = std::fs::read_to_string(&case).unwrap();
+    assert!(marked.contains("expect = \"fixed\""), "{marked}");
+    let out = audit(dir.path(), &["raw_buf", "--check"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // The bug back in, with no case of the seeded bug to hold it: the fixed case is named as a
+    // regression.
+    std::fs::remove_file(audit_dir.join("raw_buf-iter-unbounded-60680515.toml")).unwrap();
+    let out = audit(
+        dir.path(),
+        &[
+            "raw_buf",
+            "--seeded-bug",
+            "raw_buf-iter-unbounded",
+            "--no-store",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("regression: raw_buf-unbounded-lifetime-1 was marked fixed"),
+        "{}",
+        text(&out)
+    );
+}

@@ -39,6 +39,10 @@ pub struct Args {
     /// Do not store new findings in `corpora/<target>/audit/`.
     #[arg(long)]
     no_store: bool,
+    /// Mark the stored cases without a seeded bug that this audit no longer reports as fixed
+    /// (`expect = "fixed"`): from then on, reporting one again fails.
+    #[arg(long, conflicts_with_all = ["check", "seeded_bug"])]
+    mark_fixed: bool,
 }
 
 /// One finding.
@@ -145,6 +149,13 @@ pub struct Audit {
     pub pairs: usize,
     /// Wall time, in seconds.
     pub seconds: f64,
+    /// Stored cases (without a seeded bug, expected to be reported) that this audit did not
+    /// report: fixed, or hidden by a change in the declarations.
+    #[serde(default)]
+    pub no_longer_reported: Vec<String>,
+    /// Whether those were marked fixed (`--mark-fixed`).
+    #[serde(default)]
+    pub marked_fixed: bool,
 }
 
 /// A finding and what became of it.
@@ -211,12 +222,31 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     for target in &targets {
         let audit = audit(project, target, &decls[target], args.seeded_bug.as_deref())?;
         let cases = read_cases(project, target)?;
-        let mut reported = account(&decls[target], audit.1, &cases);
+        let mut reported = account(&decls[target], audit.1, &cases, args.seeded_bug.as_deref());
         for r in reported.iter_mut().filter(|r| r.intended.is_none()) {
             failed = true;
             if r.case.is_none() && !args.no_store {
                 let name = store(project, target, &r.finding, args.seeded_bug.as_deref())?;
                 r.case = Some(format!("new: stored as {name}"));
+            }
+        }
+        let mut gone = Vec::new();
+        if args.seeded_bug.is_none() {
+            for (name, case) in &cases {
+                let open = case.seeded_bug.is_none() && case.expect == "finding";
+                if open && !reported.iter().any(|r| r.finding.key == case.key) {
+                    if args.mark_fixed {
+                        write_case(
+                            project,
+                            name,
+                            &AuditCase {
+                                expect: "fixed".into(),
+                                ..case.clone()
+                            },
+                        )?;
+                    }
+                    gone.push(name.clone());
+                }
             }
         }
         let audit = Audit {
@@ -225,6 +255,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
             findings: reported,
             pairs: decls[target].pairs.len(),
             seconds: audit.0,
+            no_longer_reported: gone,
+            marked_fixed: args.mark_fixed,
         };
         if args.seeded_bug.is_none() {
             keep(project, &audit)?;
@@ -244,21 +276,31 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
     })
 }
 
-/// Each finding with what it is to the target: intended (with the reason), or held by a stored
-/// case.
+/// Each finding of an audit with `seeded` built in with what it is to the target: intended (with
+/// the reason), or held by a stored case: one of that seeded bug's, or else one of the correct
+/// build's.
 fn account(
     decls: &Declarations,
     findings: Vec<Finding>,
     cases: &[(String, AuditCase)],
+    seeded: Option<&str>,
 ) -> Vec<Reported> {
+    let held = |key: &str, bug: Option<&str>| {
+        cases
+            .iter()
+            .find(|(_, c)| c.key == key && c.seeded_bug.as_deref() == bug)
+    };
     findings
         .into_iter()
         .map(|finding| Reported {
             intended: decls.intended.get(&finding.key).cloned(),
-            case: cases
-                .iter()
-                .find(|(_, c)| c.key == finding.key)
-                .map(|(name, _)| format!("known: {name}")),
+            case: seeded
+                .and_then(|bug| held(&finding.key, Some(bug)))
+                .or_else(|| held(&finding.key, None))
+                .map(|(name, c)| match c.expect.as_str() {
+                    "fixed" => format!("regression: {name} was marked fixed"),
+                    _ => format!("known: {name}"),
+                }),
             finding,
         })
         .collect()
@@ -301,16 +343,28 @@ fn render(audit: &Audit) -> String {
             "{status:<9} {:<20} {}  {}\n",
             f.class, f.location, f.message
         );
-        match (&r.intended, &r.case) {
-            (Some(reason), _) => out += &format!("          intended: {reason}\n"),
-            (None, Some(case)) => out += &format!("          {case}\n"),
-            (None, None) => {
-                out += &format!(
-                    "          to declare it intended, add to [{}.intended]: {:?} = \"why\"\n",
-                    audit.target, f.key
-                );
-            }
+        if let Some(reason) = &r.intended {
+            out += &format!("          intended: {reason}\n");
+            continue;
         }
+        if let Some(case) = &r.case {
+            out += &format!("          {case}\n");
+        }
+        out += &format!(
+            "          to declare it intended, add to [{}.intended]: {:?} = \"why\"\n",
+            audit.target, f.key
+        );
+    }
+    if !audit.no_longer_reported.is_empty() {
+        let names = audit.no_longer_reported.join(", ");
+        out += &match audit.marked_fixed {
+            true => format!("marked fixed (no longer reported): {names}\n"),
+            false => format!(
+                "no longer reported: {names} (if fixed, `lockstep audit {} --mark-fixed` marks \
+                 them so)\n",
+                audit.target
+            ),
+        };
     }
     out += &match live {
         0 => "no finding\n\n".to_owned(),
@@ -597,19 +651,30 @@ fn store(
     let stem = seeded.map_or_else(|| format!("{target}-{}", finding.class), str::to_owned);
     let hash = lockstep::case::checksum(finding.key.as_bytes());
     let name = format!("{stem}-{}", &hash["fnv1a64:".len().."fnv1a64:".len() + 8]);
-    let dir = project.corpus_dir(target, "audit");
-    std::fs::create_dir_all(&dir)?;
-    let header = match seeded {
-        Some(bug) => format!(
+    write_case(project, &name, &case)?;
+    Ok(name)
+}
+
+/// Writes `corpora/<target>/audit/<name>.toml`, with a first line that says what its verdict is.
+fn write_case(project: &Project, name: &str, case: &AuditCase) -> Result<()> {
+    let dir = project.corpus_dir(&case.target, "audit");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let header = match (&case.seeded_bug, case.expect.as_str()) {
+        (Some(bug), _) => format!(
             "# lockstep audit case: reported with type-level seeded bug {bug} built in, and not without\n"
         ),
-        None => "# lockstep audit case: reported until it is fixed (then set expect = \"fixed\")\n"
-            .into(),
+        (None, "fixed") => {
+            "# lockstep audit case: fixed; the audit must not report it again\n".into()
+        }
+        (None, _) => format!(
+            "# lockstep audit case: reported until it is fixed (then `lockstep audit {} \
+             --mark-fixed`)\n",
+            case.target
+        ),
     };
     let path = dir.join(format!("{name}.toml"));
-    std::fs::write(&path, header + &toml::to_string(&case)?)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(name)
+    std::fs::write(&path, header + &toml::to_string(case)?)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// `lockstep audit --check`: the stored cases' verdicts, and nothing else reported.
@@ -649,16 +714,19 @@ fn check(
                 line += &format!("; note: intended {key:?} matches no finding (remove it)");
             }
         }
+        let mut gone = Vec::new();
         for (name, case) in cases.iter().filter(|(_, c)| c.seeded_bug.is_none()) {
             let found = correct.iter().any(|f| f.key == case.key);
             if case.expect == "finding" && !found {
+                gone.push(name.clone());
                 problems.push(format!(
-                    "{name}: the audit no longer reports it: if it is fixed, set expect = \"fixed\""
+                    "{name}: the audit no longer reports it: if it is fixed, `lockstep audit {target} \
+                     --mark-fixed` marks it so"
                 ));
             }
         }
         rows.push(line);
-        let findings = account(d, correct.clone(), &cases);
+        let findings = account(d, correct.clone(), &cases, None);
         keep(
             project,
             &Audit {
@@ -667,6 +735,8 @@ fn check(
                 findings,
                 pairs: d.pairs.len(),
                 seconds,
+                no_longer_reported: gone,
+                marked_fixed: false,
             },
         )?;
         let mut bugs: Vec<&str> = cases

@@ -564,11 +564,17 @@ fn instantiate(ty: &syn::Type, p: &Parsed, with: &[(&str, &str)], rest: &str) ->
     tidy(&ty.to_token_stream().to_string())
 }
 
-/// A subject and its model as findings show them: without paths, except the model's when the
-/// two would read the same (`IntoIter<u8>` and `std::vec::IntoIter<u8>`).
+/// A subject and its model as findings show them: without paths, except the model's own when
+/// the two would read the same (`IntoIter<PhantomPinned>` and
+/// `std::vec::IntoIter<PhantomPinned>`).
 fn shown(subject: &str, model: &str) -> (String, String) {
     let (s, m) = (short(subject), short(model));
-    let m = if s == m { tidy(model) } else { m };
+    if s != m {
+        return (s, m);
+    }
+    let model = tidy(model);
+    let name = model.find('<').unwrap_or(model.len());
+    let m = format!("{}{}", &model[..name], short(&model[name..]));
     (s, m)
 }
 
@@ -603,4 +609,30 @@ fn tidy(text: &str) -> String {
         s = s.replace(from, to);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn findings_show_types_without_paths_but_the_model_name_that_tells_them_apart() {
+        assert_eq!(
+            shown(
+                "ringq::Ring<std::rc::Rc<u8>>",
+                "std::collections::VecDeque<std::rc::Rc<u8>>"
+            ),
+            ("Ring<Rc<u8>>".to_owned(), "VecDeque<Rc<u8>>".to_owned())
+        );
+        assert_eq!(
+            shown(
+                "ringq::Iter<'static, std::marker::PhantomPinned>",
+                "std::collections::vec_deque::Iter<'static, std::marker::PhantomPinned>"
+            ),
+            (
+                "Iter<'static, PhantomPinned>".to_owned(),
+                "std::collections::vec_deque::Iter<'static, PhantomPinned>".to_owned()
+            )
+        );
+    }
 }
