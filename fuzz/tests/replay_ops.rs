@@ -14,8 +14,8 @@ fn a_corpus_is_counted_as_its_fuzz_target_ran_it() {
     let trace = "# lockstep trace\n# target: raw_buf\nPush(1)\nPop\n";
     std::fs::write(dir.join("trace"), trace).unwrap();
     std::fs::write(dir.join("bytes"), [0u8, 7, 0, 0, 0, 2]).unwrap();
-    // What the fuzz target runs as nothing: an empty input, a fuzzer's edit of a trace that is
-    // no longer text, and libFuzzer's own hidden files.
+    // The empty input, a run of no ops; and what the fuzz target runs as nothing: a fuzzer's
+    // edit of a trace that is no longer text, and libFuzzer's own hidden files.
     std::fs::write(dir.join("empty"), b"").unwrap();
     std::fs::write(dir.join("edited"), b"# lockstep trace\n\xff\xfe").unwrap();
     std::fs::write(dir.join(".state"), b"x").unwrap();
@@ -26,7 +26,7 @@ fn a_corpus_is_counted_as_its_fuzz_target_ran_it() {
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let coverage: lockstep::op_coverage::OpCoverage =
         lockstep::driver::from_record(&stdout).unwrap_or_else(|| panic!("{stdout}"));
-    assert_eq!(coverage.cases, 2, "{}", coverage.render());
+    assert_eq!((coverage.cases, coverage.ops), (3, 3), "{}", coverage.render());
     let pop = coverage.variants.iter().find(|v| v.name == "Op::Pop").unwrap();
     assert_eq!((pop.runs, pop.real()), (1, 1), "{}", coverage.render());
 

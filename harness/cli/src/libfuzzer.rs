@@ -61,6 +61,9 @@ impl Status {
     }
 }
 
+/// The SHA-1 of no bytes: how libFuzzer names the empty input's files (`crash-<sha1>`).
+pub const EMPTY_SHA1: &str = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
+
 /// The longest duration accepted: a week. Longer campaigns are better run as several.
 pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -214,8 +217,10 @@ impl Collector {
         for name in names {
             let bytes = std::fs::read(self.artifacts.join(&name))
                 .with_context(|| format!("reading {name}"))?;
-            // The fuzzer may still be writing it: an empty read is retried on the next poll.
-            if bytes.is_empty() {
+            // The fuzzer may still be writing it: an empty read is retried on the next poll,
+            // unless the file is named for the empty input (libFuzzer names a file by the SHA-1
+            // of its bytes), a finding of its own.
+            if bytes.is_empty() && !name.ends_with(EMPTY_SHA1) {
                 continue;
             }
             let dest = self.findings.join(naming.copy_name(&name, &bytes));
@@ -388,6 +393,15 @@ mod tests {
         );
         assert!(parse_duration("169h").is_err());
         assert_eq!(parse_duration("168h"), Ok(MAX_DURATION));
+    }
+
+    #[test]
+    fn the_empty_inputs_crash_file_is_copied_though_empty() {
+        let (_dir, artifacts, findings) = one_crash_in_artifacts();
+        let (mut c, _) = Collector::new(&artifacts, &findings).unwrap();
+        std::fs::write(artifacts.join(format!("crash-{EMPTY_SHA1}")), b"").unwrap();
+        assert_eq!(c.poll().unwrap(), 1);
+        assert!(findings.join(format!("crash-{EMPTY_SHA1}")).exists());
     }
 
     #[test]
