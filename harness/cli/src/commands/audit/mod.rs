@@ -232,21 +232,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<ExitCode> {
         }
         let mut gone = Vec::new();
         if args.seeded_bug.is_none() {
-            for (name, case) in &cases {
-                let open = case.seeded_bug.is_none() && case.expect == "finding";
-                if open && !reported.iter().any(|r| r.finding.key == case.key) {
-                    if args.mark_fixed {
-                        write_case(
-                            project,
-                            name,
-                            &AuditCase {
-                                expect: "fixed".into(),
-                                ..case.clone()
-                            },
-                        )?;
-                    }
-                    gone.push(name.clone());
+            let keys: Vec<&str> = reported.iter().map(|r| r.finding.key.as_str()).collect();
+            for (name, case) in no_longer_reported(&cases, &keys) {
+                if args.mark_fixed {
+                    let fixed = AuditCase {
+                        expect: "fixed".into(),
+                        ..case.clone()
+                    };
+                    write_case(project, name, &fixed)?;
                 }
+                gone.push(name.clone());
             }
         }
         let audit = Audit {
@@ -304,6 +299,17 @@ fn account(
             finding,
         })
         .collect()
+}
+
+/// The stored cases of the correct build still expected to be reported whose key is not among
+/// the `keys` its audit reported.
+fn no_longer_reported<'c>(
+    cases: &'c [(String, AuditCase)],
+    keys: &[&str],
+) -> impl Iterator<Item = &'c (String, AuditCase)> {
+    cases.iter().filter(|(_, c)| {
+        c.seeded_bug.is_none() && c.expect == "finding" && !keys.contains(&c.key.as_str())
+    })
 }
 
 /// Keeps the audit of the correct build for `lockstep report`: `fuzz/audit/<target>.json`.
@@ -714,16 +720,14 @@ fn check(
                 line += &format!("; note: intended {key:?} matches no finding (remove it)");
             }
         }
+        let keys: Vec<&str> = correct.iter().map(|f| f.key.as_str()).collect();
         let mut gone = Vec::new();
-        for (name, case) in cases.iter().filter(|(_, c)| c.seeded_bug.is_none()) {
-            let found = correct.iter().any(|f| f.key == case.key);
-            if case.expect == "finding" && !found {
-                gone.push(name.clone());
-                problems.push(format!(
-                    "{name}: the audit no longer reports it: if it is fixed, `lockstep audit {target} \
-                     --mark-fixed` marks it so"
-                ));
-            }
+        for (name, _) in no_longer_reported(&cases, &keys) {
+            gone.push(name.clone());
+            problems.push(format!(
+                "{name}: the audit no longer reports it: if it is fixed, `lockstep audit {target} \
+                 --mark-fixed` marks it so"
+            ));
         }
         rows.push(line);
         let findings = account(d, correct.clone(), &cases, None);
